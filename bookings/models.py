@@ -1,0 +1,86 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+# Crockford-style alphabet: no 0/O or 1/I/L to misread at a box office window.
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def new_reference() -> str:
+    return "BO-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+def new_ticket_code() -> str:
+    """128 bits from the OS's CSPRNG, URL-safe: unguessable and fits a small QR code."""
+    return secrets.token_urlsafe(16)
+
+
+class Booking(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending payment"
+        CONFIRMED = "confirmed", "Confirmed"
+        EXPIRED = "expired", "Expired"
+        CANCELLED = "cancelled", "Cancelled"
+
+    reference = models.CharField(max_length=16, unique=True, default=new_reference, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings"
+    )
+    concert = models.ForeignKey(
+        "concerts.Concert", on_delete=models.PROTECT, related_name="bookings"
+    )
+    category = models.ForeignKey(
+        "concerts.TicketCategory", on_delete=models.PROTECT, related_name="bookings"
+    )
+    quantity = models.PositiveSmallIntegerField()
+    # Money is snapshotted at hold time: a later price change does not touch this booking.
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    total_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status="pending"),
+                name="booking_one_pending_per_user",
+                violation_error_message="You already have a booking waiting for payment.",
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="booking_quantity_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "expires_at"], name="booking_status_expiry"),
+            models.Index(fields=["user", "concert", "status"], name="booking_user_concert"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Ticket(models.Model):
+    class Status(models.TextChoices):
+        VALID = "valid", "Valid"
+        CHECKED_IN = "checked_in", "Checked in"
+        VOID = "void", "Void"
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="tickets")
+    code = models.CharField(max_length=32, unique=True, default=new_ticket_code, editable=False)
+    seat_label = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.VALID)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["booking", "id"]
+
+    def __str__(self) -> str:
+        return self.code

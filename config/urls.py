@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+# API prefixes carry no trailing slash: each app's api_urls.py uses config.api.api_path,
+# so every route answers with or without one and never redirects.
+api_v1 = [
+    path("auth", include("accounts.api_urls")),
+    path("concert", include("concerts.api_urls")),
+    path("queue", include("queueing.api_urls")),
+    path("booking", include("bookings.api_urls")),
+    path("checkin", include("bookings.checkin_api_urls")),
+    path("payment", include("payments.api_urls")),
+    re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
+    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("", include("config.site_urls")),
+]

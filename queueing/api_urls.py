@@ -1,0 +1,2 @@
+app_name = "queueing_api"
+urlpatterns: list = []
