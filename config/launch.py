@@ -24,6 +24,7 @@ def manage(*args: str) -> None:
 
 def main(mode: str) -> int:
     env = os.environ
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"  # gunicorn, celery from the venv
     env.setdefault("PORT", "8000")
     env.setdefault("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1) + 1))
     redis_process = None
