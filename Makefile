@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run dev test lint format install clean bench e2e
+.PHONY: run dev test lint format install clean bench e2e screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ test: install
 
 e2e: install
 	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+
+# The browser scenarios, then a chosen few of their screenshots copied to docs/screenshots/.
+screenshots: install
+	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+	$(BIN)/python -m tests.e2e.publish_screenshots
 
 bench: install
 	$(BIN)/python -m bench.queue_scaling

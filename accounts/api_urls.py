@@ -1,2 +1,12 @@
+from accounts import apis
+from config.api import api_path
+
 app_name = "accounts_api"
-urlpatterns: list = []
+urlpatterns = [
+    api_path("signup/email", apis.SignupEmailApi.as_view(), name="signup-email"),
+    api_path("verify-otp", apis.VerifyOtpApi.as_view(), name="verify-otp"),
+    api_path("login/email", apis.LoginEmailApi.as_view(), name="login-email"),
+    api_path("refresh", apis.RefreshApi.as_view(), name="refresh"),
+    api_path("logout", apis.LogoutApi.as_view(), name="logout"),
+    api_path("me", apis.MeApi.as_view(), name="me"),
+]

@@ -1,12 +1,12 @@
 from django.urls import path
 
-from config.placeholder import placeholder
+from accounts import views
 
 app_name = "accounts"
 urlpatterns = [
-    path("signup/", placeholder, name="signup"),
-    path("verify/", placeholder, name="verify"),
-    path("login/", placeholder, name="login"),
-    path("logout/", placeholder, name="logout"),
-    path("me/", placeholder, name="account"),
+    path("signup/", views.signup, name="signup"),
+    path("verify/", views.verify, name="verify"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("me/", views.account, name="account"),
 ]

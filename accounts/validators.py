@@ -18,3 +18,14 @@ def normalize_phone(value: str) -> str:
 def validate_phone(value: str) -> None:
     if value:
         normalize_phone(value)
+
+
+def validate_new_password(
+    password: str, *, email: str, first_name: str = "", last_name: str = ""
+) -> None:
+    """Run AUTH_PASSWORD_VALIDATORS, comparing against the sign-up's own details."""
+    from django.contrib.auth.password_validation import validate_password
+
+    from accounts.models import User  # here: accounts.models imports this module
+
+    validate_password(password, user=User(email=email, first_name=first_name, last_name=last_name))

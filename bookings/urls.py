@@ -1,9 +1,12 @@
 from django.urls import path
 
-from config.placeholder import placeholder
+from bookings import views
 
 app_name = "bookings"
 urlpatterns = [
-    path("mine/", placeholder, name="mine"),
-    path("checkin/", placeholder, name="checkin"),
+    path("concert/<int:concert_id>/", views.select, name="select"),
+    path("mine/", views.mine, name="mine"),
+    path("checkin/", views.checkin, name="checkin"),
+    path("<str:reference>/", views.detail, name="detail"),
+    path("<str:reference>/cancel/", views.cancel, name="cancel"),
 ]

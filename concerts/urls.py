@@ -1,9 +1,9 @@
 from django.urls import path
 
-from config.placeholder import placeholder
+from concerts import views
 
 app_name = "concerts"
 urlpatterns = [
-    path("", placeholder, name="home"),
-    path("concerts/<slug:slug>/", placeholder, name="detail"),
+    path("", views.home, name="home"),
+    path("concerts/<slug:slug>/", views.detail, name="detail"),
 ]

@@ -12,7 +12,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import re_path
-from rest_framework import exceptions, status
+from drf_spectacular import openapi
+from drf_spectacular.utils import extend_schema_serializer
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -23,6 +25,7 @@ class DomainError(Exception):
     code = "error"
     status_code = status.HTTP_400_BAD_REQUEST
     default_detail = "The request could not be completed."
+    headers: dict[str, str] | None = None  # e.g. Retry-After on a 429
 
     def __init__(self, detail: str | None = None, **extra: Any) -> None:
         self.detail = detail or self.default_detail
@@ -49,7 +52,7 @@ def _flatten(detail: Any) -> str:
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DomainError):
         body = {"detail": exc.detail, "code": exc.code, **exc.extra}
-        return Response(body, status=exc.status_code)
+        return Response(body, status=exc.status_code, headers=exc.headers)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -92,3 +95,31 @@ def api_path(route: str, view: Any, name: str | None = None):
     """
     pattern = rf"^/{route}/?$" if route else r"^/?$"
     return re_path(pattern, view, name=name)
+
+
+@extend_schema_serializer(component_name="ApiError")
+class ErrorSerializer(serializers.Serializer):
+    """The error body, for OpenAPI: `@extend_schema(responses={409: ErrorSerializer})`."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+@extend_schema_serializer(component_name="ApiValidationError")
+class ValidationErrorSerializer(ErrorSerializer):
+    """400 `invalid`: `errors` maps each field to its messages."""
+
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class AutoSchema(openapi.AutoSchema):
+    """Names nested serializers after their view, so that every app may use the styleguide's
+    `InputSerializer`/`OutputSerializer` without clashing components in the OpenAPI schema:
+    `SignupEmailApi.InputSerializer` becomes the component `SignupEmailInput`."""
+
+    def get_serializer_name(self, serializer: serializers.BaseSerializer, direction: str) -> str:
+        outer, _, inner = type(serializer).__qualname__.rpartition(".")
+        if not outer or "<locals>" in outer:
+            return super().get_serializer_name(serializer, direction)
+        view_name = outer.rpartition(".")[2].removesuffix("Api").removesuffix("View")
+        return view_name + inner

@@ -1,1 +1,137 @@
+"""Staff admin for the waiting room: the durable entries, and a live view per concert.
 
+The live view reads Redis (queueing.selectors.queue_overview); its controls (pause,
+resume, active cap) call the services, which store the overrides in Redis so every
+turnstile tick sees them at once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from concerts.models import Concert
+from queueing import selectors, services
+from queueing.models import QueueEntry
+
+
+class CapForm(forms.Form):
+    cap = forms.IntegerField(
+        min_value=0,
+        max_value=100_000,
+        required=False,
+        label="Active cap",
+        help_text=f"Fans holding a booking slot at once. Empty: the default "
+        f"({settings.QUEUE_MAX_ACTIVE_USERS}). 0 admits nobody new.",
+    )
+
+
+@admin.register(QueueEntry)
+class QueueEntryAdmin(admin.ModelAdmin):
+    list_display = [
+        "user",
+        "concert",
+        "status",
+        "sequence",
+        "joined_at",
+        "admitted_at",
+        "finished_at",
+    ]
+    list_filter = ["status", "concert"]
+    search_fields = ["user__email"]
+    list_select_related = ["user", "concert"]
+    raw_id_fields = ["user", "concert"]
+    readonly_fields = [f.name for f in QueueEntry._meta.fields]
+    date_hierarchy = "joined_at"
+    change_list_template = "queueing/admin/entry_change_list.html"
+
+    # Entries follow Redis through the services; nobody edits them by hand.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("live/", view(self.live_index_view), name="queueing_live_index"),
+            path("live/<int:concert_id>/", view(self.live_view), name="queueing_live"),
+            *super().get_urls(),
+        ]
+
+    def _can_control(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("queueing.change_queueentry") or request.user.is_superuser
+
+    def live_index_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        now = timezone.now()
+        concerts = Concert.objects.published().filter(
+            starts_at__gt=now,
+            sale_starts_at__lte=now + timedelta(seconds=settings.QUEUE_PREQUEUE_SECONDS),
+        )
+        rows = [(c, selectors.queue_overview(concert_id=c.pk)) for c in concerts]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Live waiting rooms",
+            "opts": self.model._meta,
+            "rows": rows,
+        }
+        return TemplateResponse(request, "queueing/admin/live_index.html", context)
+
+    def live_view(self, request: HttpRequest, concert_id: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        concert = get_object_or_404(Concert, pk=concert_id)
+        cap_form = CapForm()
+        if request.method == "POST":
+            if not self._can_control(request):
+                raise PermissionDenied
+            action = request.POST.get("action")
+            if action == "pause":
+                services.queue_admission_pause(concert_id=concert.pk)
+                messages.warning(request, "Admission paused: nobody new is let in.")
+            elif action == "resume":
+                services.queue_admission_resume(concert_id=concert.pk)
+                messages.success(request, "Admission resumed.")
+            elif action == "cap":
+                cap_form = CapForm(request.POST)
+                if cap_form.is_valid():
+                    services.queue_cap_set(concert_id=concert.pk, cap=cap_form.cleaned_data["cap"])
+                    messages.success(request, "Active cap updated.")
+            if action != "cap" or cap_form.is_valid():
+                return HttpResponseRedirect(request.path)
+        overview = selectors.queue_overview(concert_id=concert.pk)
+        if not cap_form.is_bound:
+            cap_form = CapForm(initial={"cap": overview.cap if overview.cap_overridden else None})
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Waiting room: {concert.name}",
+            "opts": self.model._meta,
+            "concert": concert,
+            "overview": overview,
+            "cap_form": cap_form,
+            "can_control": self._can_control(request),
+            "slot_seconds": settings.QUEUE_SLOT_SECONDS,
+            "rate_cap": settings.QUEUE_ADMIT_PER_MINUTE,
+            "entries_url": reverse("admin:queueing_queueentry_changelist")
+            + f"?concert__id__exact={concert.pk}",
+            "live_link": format_html(
+                '<a href="{}">all waiting rooms</a>', reverse("admin:queueing_live_index")
+            ),
+        }
+        return TemplateResponse(request, "queueing/admin/live.html", context)

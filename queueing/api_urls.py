@@ -1,2 +1,9 @@
+from config.api import api_path
+from queueing import apis
+
 app_name = "queueing_api"
-urlpatterns: list = []
+urlpatterns = [
+    api_path("join", apis.QueueJoinApi.as_view(), name="join"),
+    api_path("status", apis.QueueStatusApi.as_view(), name="status"),
+    api_path("leave", apis.QueueLeaveApi.as_view(), name="leave"),
+]

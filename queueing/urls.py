@@ -1,8 +1,10 @@
 from django.urls import path
 
-from config.placeholder import placeholder
+from queueing import views
 
 app_name = "queueing"
 urlpatterns = [
-    path("<int:concert_id>/", placeholder, name="room"),
+    path("<int:concert_id>/", views.room, name="room"),
+    path("<int:concert_id>/token/", views.token, name="token"),
+    path("<int:concert_id>/leave/", views.leave, name="leave"),
 ]

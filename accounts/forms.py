@@ -1,0 +1,114 @@
+"""Web forms for sign-up, code entry, log in and the profile; the same rules as the API."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from accounts.selectors import normalize_email
+from accounts.validators import normalize_phone, validate_new_password
+
+
+def _text(autocomplete: str, **attrs: str) -> forms.TextInput:
+    return forms.TextInput(attrs={"autocomplete": autocomplete, **attrs})
+
+
+class NoAutofocusWhenBoundMixin:
+    """Autofocus helps on a fresh form; on a re-shown one the error alert leads instead."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            for field in self.fields.values():
+                field.widget.attrs.pop("autofocus", None)
+
+
+class PhoneFieldMixin:
+    def clean_phone(self) -> str:
+        value = self.cleaned_data.get("phone", "").strip()
+        return normalize_phone(value) if value else ""
+
+
+class SignupForm(NoAutofocusWhenBoundMixin, PhoneFieldMixin, forms.Form):
+    email = forms.EmailField(
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+    password = forms.CharField(
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters; not a common password and not all digits.",
+    )
+    first_name = forms.CharField(
+        label="First name", max_length=150, required=False, widget=_text("given-name")
+    )
+    last_name = forms.CharField(
+        label="Last name", max_length=150, required=False, widget=_text("family-name")
+    )
+    phone = forms.CharField(
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+        help_text="International format, e.g. +44 20 7946 0958.",
+    )
+
+    def clean_email(self) -> str:
+        return normalize_email(self.cleaned_data["email"])
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("email") and cleaned.get("password"):
+            try:
+                validate_new_password(
+                    cleaned["password"],
+                    email=cleaned["email"],
+                    first_name=cleaned.get("first_name", ""),
+                    last_name=cleaned.get("last_name", ""),
+                )
+            except ValidationError as exc:
+                self.add_error("password", exc)
+        return cleaned
+
+
+class VerifyForm(NoAutofocusWhenBoundMixin, forms.Form):
+    otp = forms.CharField(
+        label="6-digit code",
+        max_length=7,  # room for a pasted "123 456"
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+                "pattern": r"\d{3} ?\d{3}",
+                "class": "otp-input",
+                "autofocus": True,
+            }
+        ),
+    )
+
+
+class LoginForm(NoAutofocusWhenBoundMixin, forms.Form):
+    email = forms.EmailField(
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+    password = forms.CharField(
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class ProfileForm(PhoneFieldMixin, forms.Form):
+    first_name = forms.CharField(
+        label="First name", max_length=150, required=False, widget=_text("given-name")
+    )
+    last_name = forms.CharField(
+        label="Last name", max_length=150, required=False, widget=_text("family-name")
+    )
+    phone = forms.CharField(
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+        help_text="International format, e.g. +44 20 7946 0958.",
+    )

@@ -1,0 +1,232 @@
+"""Accounts: email sign-up with a one-time code, sign-in, JWT rotation, profile changes.
+
+The API (accounts.apis) and the web pages (accounts.views) call these same functions.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import update_last_login
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from rest_framework import status
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
+
+from accounts import pending_signups
+from accounts.emails import email_send
+from accounts.models import User
+from accounts.selectors import normalize_email, user_email_taken
+from config.api import DomainError
+
+OTP_INVALID = "That code is not right. Check the email we sent and try again."
+OTP_EXPIRED = "That code has expired. Sign up again to get a new one."
+OTP_LOCKED = "Too many wrong codes. Sign up again to get a new one."
+ACCOUNT_EXISTS = "An account with this email already exists. Log in instead."
+INVALID_CREDENTIALS = "Email or password is incorrect."
+TOKEN_NOT_VALID = "Token is invalid or expired."  # noqa: S105 (a message)
+
+_OTP_FORMAT = re.compile(r"\d{6}")
+
+
+class OtpInvalid(DomainError):
+    code = "otp_invalid"
+    default_detail = OTP_INVALID
+
+
+class OtpExpired(DomainError):
+    code = "otp_expired"
+    default_detail = OTP_EXPIRED
+
+
+class OtpLocked(DomainError):
+    code = "otp_locked"
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = OTP_LOCKED
+
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__()
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_detail = INVALID_CREDENTIALS
+
+
+class TokenNotValid(DomainError):
+    code = "token_not_valid"
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_detail = TOKEN_NOT_VALID
+
+
+def generate_otp() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def signup_start(
+    *, email: str, password: str, first_name: str = "", last_name: str = "", phone: str = ""
+) -> None:
+    """Start an email sign-up: email a 6-digit code, keep the sign-up in Redis until verified.
+
+    Inputs are already validated (strong password, valid phone). The answer never reveals
+    whether the address has an account: an existing account gets an email saying so instead
+    of a code. Within OTP_RESEND_COOLDOWN_SECONDS of the last email nothing is sent or
+    changed, so the first code stays valid and nobody can be mail-bombed.
+    """
+    email = normalize_email(email)
+    # Hash before anything else, on both paths, so the response time does not tell them apart.
+    password_hash = make_password(password)
+    if user_email_taken(email=email):
+        if pending_signups.start_cooldown(email=email):
+            email_send(
+                to=email,
+                template="accounts/email/account_exists",
+                context={"email": email, "login_path": reverse("accounts:login")},
+            )
+        return
+
+    otp = generate_otp()
+    signup = pending_signups.PendingSignup(
+        password_hash=password_hash, first_name=first_name, last_name=last_name, phone=phone
+    )
+    if pending_signups.store(email=email, otp=otp, signup=signup):
+        email_send(
+            to=email,
+            template="accounts/email/otp",
+            context={"otp": otp, "minutes": _otp_minutes(), "first_name": first_name},
+        )
+
+
+def signup_verify(*, email: str, otp: str) -> User:
+    """Check the emailed code and create the account; returns the new user.
+
+    Raises OtpInvalid (wrong or unknown code; each wrong one counts), OtpExpired (the code
+    outlived OTP_TTL_SECONDS) or OtpLocked (OTP_MAX_ATTEMPTS wrong codes; sign up again).
+    Redis hands a sign-up to exactly one caller, so concurrent verifications create one user.
+    """
+    email = normalize_email(email)
+    otp = "".join(otp.split())
+    if not _OTP_FORMAT.fullmatch(otp):
+        raise OtpInvalid()
+
+    outcome = pending_signups.verify(email=email, otp=otp)
+    if outcome.status == "locked":
+        raise OtpLocked(retry_after=outcome.locked_for_seconds)
+    if outcome.status == "expired":
+        raise OtpExpired()
+    if outcome.status == "invalid":
+        raise OtpInvalid(attempts_left=outcome.attempts_left)
+    if outcome.signup is None:  # no sign-up pending for this address
+        raise OtpInvalid()
+
+    user = User(
+        email=email,
+        first_name=outcome.signup.first_name,
+        last_name=outcome.signup.last_name,
+        phone=outcome.signup.phone,
+        password=outcome.signup.password_hash,
+    )
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        # The address got an account some other way (e.g. the admin) since the sign-up.
+        raise OtpInvalid(ACCOUNT_EXISTS) from exc
+    return user
+
+
+def user_authenticate(*, email: str, password: str, request: HttpRequest | None = None) -> User:
+    """The active user with this email and password, else InvalidCredentials.
+
+    An unknown address and a wrong password fail alike (Django's backend even runs the
+    hasher for unknown addresses, so the timing matches too).
+    """
+    user = authenticate(request, email=normalize_email(email), password=password)
+    if user is None:
+        raise InvalidCredentials()
+    return user
+
+
+def tokens_for_user(*, user: User) -> dict[str, str]:
+    refresh = RefreshToken.for_user(user)
+    update_last_login(None, user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def _blacklist(token: RefreshToken, *, user: User) -> bool:
+    """Blacklist one refresh token; False if it already was (someone else used it first)."""
+    outstanding, _ = OutstandingToken.objects.get_or_create(
+        jti=token[jwt_settings.JTI_CLAIM],
+        defaults={
+            "user": user,
+            "token": str(token),
+            "created_at": token.current_time,
+            "expires_at": datetime_from_epoch(token["exp"]),
+        },
+    )
+    _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
+    return created
+
+
+def _parse_refresh(raw: str) -> tuple[RefreshToken, User]:
+    try:
+        token = RefreshToken(raw)  # checks signature, expiry, type and the blacklist
+    except TokenError as exc:
+        raise TokenNotValid() from exc
+    user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM), is_active=True).first()
+    if user is None:
+        raise TokenNotValid()
+    return token, user
+
+
+@transaction.atomic
+def token_refresh(*, refresh: str) -> dict[str, str]:
+    """Swap a refresh token for a new access + refresh pair; the old one is blacklisted.
+
+    Raises TokenNotValid for a bad, expired or already used token. The blacklist row is
+    unique, so when the same token is presented twice at once only one caller gets a pair.
+    """
+    token, user = _parse_refresh(refresh)
+    if not _blacklist(token, user=user):
+        raise TokenNotValid()
+    new_refresh = RefreshToken.for_user(user)
+    return {"access": str(new_refresh.access_token), "refresh": str(new_refresh)}
+
+
+@transaction.atomic
+def token_revoke(*, refresh: str, user: User) -> None:
+    """Log out: blacklist the caller's refresh token. TokenNotValid if it is not theirs."""
+    token, owner = _parse_refresh(refresh)
+    if owner.pk != user.pk:
+        raise TokenNotValid()
+    _blacklist(token, user=owner)
+
+
+def user_update_profile(*, user: User, **fields: Any) -> User:
+    """Change first_name, last_name and/or phone (already validated and normalised)."""
+    allowed = {"first_name", "last_name", "phone"}
+    changed = {name: value for name, value in fields.items() if name in allowed}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"not profile fields: {sorted(unknown)}")
+    for name, value in changed.items():
+        setattr(user, name, value)
+    if changed:
+        user.save(update_fields=list(changed))
+    return user
+
+
+def _otp_minutes() -> int:
+    return max(settings.OTP_TTL_SECONDS // 60, 1)

@@ -1,0 +1,256 @@
+"""Booking and check-in API: thin views over bookings.services and bookings.selectors."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import permissions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bookings import selectors, services
+from bookings.models import Booking
+
+MAX_ID = selectors.MAX_ID
+
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={"detail": serializers.CharField(), "code": serializers.CharField()},
+)
+
+
+def _error(description: str, *codes: str) -> OpenApiResponse:
+    """An error response for the schema: the shared error body, with its codes listed."""
+    return OpenApiResponse(
+        response=ErrorSerializer,
+        description=f"{description} (code: {', '.join(f'`{c}`' for c in codes)})",
+    )
+
+
+NOT_FOUND = _error("No such booking of yours", "not_found")
+UNAUTHENTICATED = _error("Missing or invalid credentials", "not_authenticated")
+
+
+class TicketOutputSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    category = serializers.CharField(source="booking.category.name")
+    seat_label = serializers.SerializerMethodField()
+    status = serializers.CharField()
+
+    def get_seat_label(self, ticket) -> str | None:
+        return ticket.seat_label or None
+
+
+class BookingOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(choices=Booking.Status.choices)
+    concert_id = serializers.IntegerField()
+    category_id = serializers.IntegerField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    total_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    tickets = serializers.SerializerMethodField()
+
+    @extend_schema_field(TicketOutputSerializer(many=True))
+    def get_tickets(self, booking: Booking) -> list:
+        # Tickets are shown only while the booking stands ([] when pending, cancelled...).
+        if booking.status != Booking.Status.CONFIRMED:
+            return []
+        tickets = list(booking.tickets.all())
+        for ticket in tickets:
+            ticket.booking = booking  # reuse the selected category: no query per ticket
+        return TicketOutputSerializer(tickets, many=True).data
+
+
+def booking_data(booking: Booking) -> dict:
+    return BookingOutputSerializer(booking).data
+
+
+class BookingCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        category_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+        quantity = serializers.IntegerField()
+
+        def validate_quantity(self, quantity: int) -> int:
+            limit = settings.MAX_TICKETS_PER_BOOKING
+            if not 1 <= quantity <= limit:
+                raise serializers.ValidationError(f"Choose between 1 and {limit} tickets.")
+            return quantity
+
+    @extend_schema(
+        operation_id="booking_create",
+        summary="Hold seats: a pending booking for BOOKING_HOLD_SECONDS",
+        request=InputSerializer,
+        responses={
+            201: BookingOutputSerializer,
+            400: _error("Quantity outside 1..MAX_TICKETS_PER_BOOKING, or bad input", "invalid"),
+            401: UNAUTHENTICATED,
+            403: _error("No active waiting-room slot for this concert", "queue_slot_required"),
+            404: _error("Unknown ticket category", "not_found"),
+            409: _error(
+                "Not enough seats left; another booking is waiting for payment; or the fan's "
+                "pending + confirmed tickets for the concert would exceed MAX_TICKETS_PER_FAN",
+                "insufficient_seats",
+                "pending_booking_exists",
+                "ticket_limit_reached",
+            ),
+        },
+        tags=["booking"],
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        booking = services.booking_create(user=request.user, **serializer.validated_data)
+        return Response(booking_data(booking), status=status.HTTP_201_CREATED)
+
+
+class BookingPendingApi(APIView):
+    @extend_schema(
+        operation_id="booking_pending_get",
+        summary="The fan's booking waiting for payment",
+        responses={200: BookingOutputSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+        tags=["booking"],
+    )
+    def get(self, request):
+        return Response(booking_data(selectors.booking_pending_get(user=request.user)))
+
+    @extend_schema(
+        operation_id="booking_pending_cancel",
+        summary="Cancel the pending booking; its seats go back to sale",
+        responses={204: None, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+        tags=["booking"],
+    )
+    def delete(self, request):
+        services.booking_cancel(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BookingConfirmApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        payment_intent_id = serializers.CharField(max_length=255)
+
+    @extend_schema(
+        operation_id="booking_confirm",
+        summary="Confirm a booking once its payment succeeded (repeating it is harmless)",
+        description=(
+            "The payment is verified with the provider. A booking paid after its hold "
+            "expired is confirmed if its seats are still free; otherwise the payment is "
+            "refunded and 409 `booking_expired` answers (with `refunded: true`). A cancelled "
+            "booking that was paid is refunded: 409 `booking_cancelled`."
+        ),
+        request=InputSerializer,
+        responses={
+            200: BookingOutputSerializer,
+            400: _error("Bad input", "invalid"),
+            401: UNAUTHENTICATED,
+            402: _error("The payment has not succeeded", "payment_not_completed"),
+            404: NOT_FOUND,
+            409: _error(
+                "The hold expired and its seats are gone, or the booking was cancelled",
+                "booking_expired",
+                "booking_cancelled",
+            ),
+        },
+        tags=["booking"],
+    )
+    def patch(self, request, pk: str):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        booking = selectors.booking_get(user=request.user, booking_id=int(pk))
+        booking = services.booking_confirm(booking_id=booking.pk, **serializer.validated_data)
+        return Response(
+            booking_data(selectors.booking_get(user=request.user, booking_id=booking.pk))
+        )
+
+
+class BookingConfirmedApi(APIView):
+    @extend_schema(
+        operation_id="booking_confirmed_get",
+        summary="One of the fan's confirmed bookings, with its tickets",
+        responses={200: BookingOutputSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+        tags=["booking"],
+    )
+    def get(self, request, pk: str):
+        booking = selectors.booking_confirmed_get(user=request.user, booking_id=int(pk))
+        return Response(booking_data(booking))
+
+
+class BookingMineApi(APIView):
+    @extend_schema(
+        operation_id="booking_mine",
+        summary="The fan's confirmed bookings, with tickets",
+        responses={200: BookingOutputSerializer(many=True), 401: UNAUTHENTICATED},
+        tags=["booking"],
+    )
+    def get(self, request):
+        bookings = selectors.booking_list_confirmed(user=request.user)
+        return Response(BookingOutputSerializer(bookings, many=True).data)
+
+
+class IsStaff(permissions.BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+
+
+class CheckinApi(APIView):
+    permission_classes = [IsStaff]
+
+    class InputSerializer(serializers.Serializer):
+        code = serializers.CharField(max_length=200, trim_whitespace=True)
+
+    class TicketSerializer(serializers.Serializer):
+        code = serializers.CharField()
+        status = serializers.CharField()
+        category = serializers.CharField()
+        seat_label = serializers.CharField(allow_null=True)
+        booking_reference = serializers.CharField()
+        concert = serializers.CharField()
+        holder = serializers.CharField()
+
+    @extend_schema(
+        operation_id="checkin",
+        summary="Admit a ticket at the door (staff only); two scans at once admit it once",
+        request=InputSerializer,
+        responses={
+            200: inline_serializer(
+                name="CheckinResult",
+                fields={
+                    "result": serializers.ChoiceField(choices=["checked_in"]),
+                    "ticket": TicketSerializer(),
+                    "checked_in_at": serializers.DateTimeField(),
+                },
+            ),
+            400: _error("Bad input", "invalid"),
+            401: UNAUTHENTICATED,
+            403: _error("Not staff", "permission_denied"),
+            404: _error("No ticket has this code", "unknown_ticket"),
+            409: _error(
+                "Already checked in (the body has `checked_in_at` and `ticket`), or the "
+                "ticket is void (its booking was cancelled)",
+                "already_checked_in",
+                "ticket_void",
+            ),
+        },
+        tags=["checkin"],
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ticket = services.ticket_check_in(code=serializer.validated_data["code"])
+        return Response(
+            {
+                "result": "checked_in",
+                "ticket": services.ticket_summary(ticket),
+                "checked_in_at": services.iso_datetime(ticket.checked_in_at),
+            }
+        )

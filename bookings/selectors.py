@@ -1,0 +1,102 @@
+"""Reads of bookings and tickets, each in a constant number of queries, a fan's own only."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet, Sum
+
+from bookings import errors
+from bookings.models import Booking, Ticket
+from concerts.models import Concert
+
+# Ids beyond a bigint would make PostgreSQL refuse the query; they exist nowhere anyway.
+MAX_ID = 2**63 - 1
+
+
+def _bookings() -> QuerySet[Booking]:
+    return Booking.objects.select_related("concert", "category").prefetch_related(
+        Prefetch("tickets", queryset=Ticket.objects.order_by("id"))
+    )
+
+
+def booking_pending_get(*, user) -> Booking:
+    """The fan's booking waiting for payment (BookingNotFound if none)."""
+    booking = _bookings().filter(user_id=user.pk, status=Booking.Status.PENDING).first()
+    if booking is None:
+        raise errors.BookingNotFound("You have no booking waiting for payment.")
+    return booking
+
+
+def booking_pending_find(*, user) -> Booking | None:
+    return Booking.objects.filter(user_id=user.pk, status=Booking.Status.PENDING).first()
+
+
+def booking_get(*, user, booking_id: int) -> Booking:
+    """One of the fan's bookings, any status (BookingNotFound otherwise)."""
+    if not 0 < booking_id <= MAX_ID:
+        raise errors.BookingNotFound()
+    booking = _bookings().filter(user_id=user.pk, pk=booking_id).first()
+    if booking is None:
+        raise errors.BookingNotFound()
+    return booking
+
+
+def booking_confirmed_get(*, user, booking_id: int) -> Booking:
+    """One of the fan's confirmed bookings with its tickets (BookingNotFound otherwise)."""
+    if not 0 < booking_id <= MAX_ID:
+        raise errors.BookingNotFound()
+    booking = (
+        _bookings().filter(user_id=user.pk, pk=booking_id, status=Booking.Status.CONFIRMED).first()
+    )
+    if booking is None:
+        raise errors.BookingNotFound()
+    return booking
+
+
+def booking_get_by_reference(*, user, reference: str) -> Booking:
+    booking = _bookings().filter(user_id=user.pk, reference=reference).first()
+    if booking is None:
+        raise errors.BookingNotFound()
+    return booking
+
+
+def booking_list_confirmed(*, user) -> list[Booking]:
+    """The fan's confirmed bookings, soonest concert first: 2 queries however many."""
+    return list(
+        _bookings()
+        .filter(user_id=user.pk, status=Booking.Status.CONFIRMED)
+        .order_by("concert__starts_at", "-confirmed_at")
+    )
+
+
+def booking_for_email(*, booking_id: int) -> Booking | None:
+    return (
+        Booking.objects.select_related("user", "concert", "category")
+        .prefetch_related(Prefetch("tickets", queryset=Ticket.objects.order_by("id")))
+        .filter(pk=booking_id)
+        .first()
+    )
+
+
+HELD_STATUSES = (Booking.Status.PENDING, Booking.Status.CONFIRMED)
+
+
+def fan_tickets_held(
+    *, user_id: int, concert_id: int, exclude_booking_id: int | None = None
+) -> int:
+    """Tickets a fan holds for a concert, pending and confirmed (MAX_TICKETS_PER_FAN counts these)."""
+    bookings = Booking.objects.filter(
+        user_id=user_id, concert_id=concert_id, status__in=HELD_STATUSES
+    )
+    if exclude_booking_id is not None:
+        bookings = bookings.exclude(pk=exclude_booking_id)
+    return bookings.aggregate(total=Sum("quantity", default=0))["total"]
+
+
+def concert_for_sale_get(*, concert_id: int) -> Concert:
+    """A published concert with its categories, for the pick-your-seats page."""
+    concert = (
+        Concert.objects.published().prefetch_related("categories").filter(pk=concert_id).first()
+    )
+    if concert is None:
+        raise errors.BookingNotFound("Concert not found.")
+    return concert

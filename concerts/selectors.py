@@ -1,0 +1,285 @@
+"""Reads of the catalog, shared by the API, the pages, the admin and the waiting room.
+
+Lists run in a constant number of queries: one for the concerts (seat totals
+annotated), one for all their categories (prefetched). The sale-state helpers take an
+injected `now` so callers and tests control the clock.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import (
+    DecimalField,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from concerts.models import Concert, TicketCategory
+from config.api import NotFound
+
+# Under this share of seats left, a concert (or category) shows "Few left".
+FEW_LEFT_RATIO = Decimal("0.10")
+
+
+class SaleState(enum.StrEnum):
+    NOT_OPEN = "not_open"  # sale_starts_at still ahead
+    ON_SALE = "on_sale"
+    FEW_LEFT = "few_left"  # on sale, under FEW_LEFT_RATIO of the seats left
+    SOLD_OUT = "sold_out"
+    NO_TICKETS = "no_tickets"  # no categories yet: nothing to sell (not "sold out")
+    PAST = "past"  # the concert has started
+
+    @property
+    def can_book(self) -> bool:
+        return self in (SaleState.ON_SALE, SaleState.FEW_LEFT)
+
+
+class ConcertNotFound(NotFound):
+    default_detail = "Concert not found."
+
+
+def _categories_prefetch() -> Prefetch:
+    return Prefetch("categories", queryset=TicketCategory.objects.order_by("display_order", "id"))
+
+
+def concert_list(
+    *, published_only: bool = True, upcoming_only: bool = False, now: datetime | None = None
+) -> QuerySet[Concert]:
+    """Concerts soonest first, with seats_total / seats_available and categories: 2 queries."""
+    concerts = Concert.objects.all()
+    if published_only:
+        concerts = concerts.published()
+    if upcoming_only:
+        concerts = concerts.filter(starts_at__gt=now or timezone.now())
+    return (
+        concerts.with_seat_totals()
+        .prefetch_related(_categories_prefetch())
+        .order_by("starts_at", "id")
+    )
+
+
+def concert_get(*, concert_id: int, published_only: bool = True) -> Concert:
+    """One concert as concert_list annotates it. Raises ConcertNotFound."""
+    concert = concert_list(published_only=published_only).filter(pk=concert_id).first()
+    if concert is None:
+        raise ConcertNotFound()
+    return concert
+
+
+def concert_get_by_slug(*, slug: str, published_only: bool = True) -> Concert:
+    """One concert by its page slug. Raises ConcertNotFound."""
+    concert = concert_list(published_only=published_only).filter(slug=slug).first()
+    if concert is None:
+        raise ConcertNotFound()
+    return concert
+
+
+def concert_seats_left(concert_id: int) -> int:
+    """Seats available right now over all categories of a concert (one query)."""
+    result = TicketCategory.objects.filter(concert_id=concert_id).aggregate(
+        seats=Sum("available_seats", default=0)
+    )
+    return int(result["seats"])
+
+
+def concert_seat_totals(concert: Concert) -> tuple[int, int]:
+    """(total, available) seats, from annotations or prefetched categories when present."""
+    if hasattr(concert, "seats_total") and hasattr(concert, "seats_available"):
+        return int(concert.seats_total), int(concert.seats_available)
+    prefetched = getattr(concert, "_prefetched_objects_cache", {}).get("categories")
+    if prefetched is not None:
+        return (
+            sum(c.total_seats for c in prefetched),
+            sum(c.available_seats for c in prefetched),
+        )
+    result = TicketCategory.objects.filter(concert_id=concert.pk).aggregate(
+        total=Sum("total_seats", default=0), available=Sum("available_seats", default=0)
+    )
+    return int(result["total"]), int(result["available"])
+
+
+def seats_are_few(*, total: int, available: int) -> bool:
+    return 0 < available < total * FEW_LEFT_RATIO
+
+
+def concert_is_sale_open(concert: Concert, now: datetime | None = None) -> bool:
+    """The sale window is open (sale started, concert not yet), whatever the seats left."""
+    now = now or timezone.now()
+    return concert.sale_starts_at <= now < concert.starts_at
+
+
+def concert_prequeue_opens_at(concert: Concert) -> datetime:
+    """When fans may join the waiting room's pre-queue: QUEUE_PREQUEUE_SECONDS before the sale."""
+    return concert.sale_starts_at - timedelta(seconds=settings.QUEUE_PREQUEUE_SECONDS)
+
+
+def concert_sale_state(concert: Concert, now: datetime | None = None) -> SaleState:
+    """past > no tickets > sold out > sale not open > few left > on sale.
+
+    Uses the concert's annotated or prefetched seat counts when it has them (lists),
+    else reads them (one query). Sold out means it has categories and none has a seat
+    available; a concert without categories has no tickets yet.
+    """
+    now = now or timezone.now()
+    if concert.starts_at <= now:
+        return SaleState.PAST
+    total, available = concert_seat_totals(concert)
+    if total <= 0:
+        return SaleState.NO_TICKETS
+    if available <= 0:
+        return SaleState.SOLD_OUT
+    if now < concert.sale_starts_at:
+        return SaleState.NOT_OPEN
+    if seats_are_few(total=total, available=available):
+        return SaleState.FEW_LEFT
+    return SaleState.ON_SALE
+
+
+@dataclass(frozen=True)
+class ConcertListing:
+    """What a page shows about a concert: state, price range, seats."""
+
+    concert: Concert
+    state: SaleState
+    min_price: Decimal | None
+    max_price: Decimal | None
+    currency: str
+    seats_total: int
+    seats_available: int
+    prequeue_opens_at: datetime
+    prequeue_open: bool  # sale not open yet, but fans may already join the pre-queue
+
+    @property
+    def single_price(self) -> bool:
+        return self.min_price == self.max_price
+
+    @property
+    def can_join_queue(self) -> bool:
+        return self.state.can_book or self.prequeue_open
+
+
+def concert_listing(concert: Concert, now: datetime | None = None) -> ConcertListing:
+    """Page data for a concert from concert_list / concert_get (no extra query)."""
+    now = now or timezone.now()
+    categories = list(concert.categories.all())
+    prices = [c.price for c in categories]
+    total, available = concert_seat_totals(concert)
+    state = concert_sale_state(concert, now)
+    prequeue_opens_at = concert_prequeue_opens_at(concert)
+    return ConcertListing(
+        concert=concert,
+        state=state,
+        min_price=min(prices) if prices else None,
+        max_price=max(prices) if prices else None,
+        currency=categories[0].currency if categories else "usd",
+        seats_total=total,
+        seats_available=available,
+        prequeue_opens_at=prequeue_opens_at,
+        prequeue_open=state == SaleState.NOT_OPEN and prequeue_opens_at <= now,
+    )
+
+
+def concert_listings_upcoming(*, now: datetime | None = None) -> list[ConcertListing]:
+    """The home page: published concerts that have not started, soonest first (2 queries)."""
+    now = now or timezone.now()
+    return [concert_listing(concert, now) for concert in concert_list(upcoming_only=True, now=now)]
+
+
+# --- Staff figures (admin) ---------------------------------------------------------------
+# Booking rows are reached through the reverse relation `bookings` (bookings.Booking has
+# related_name="bookings" on its concert and category FKs), so this app imports nothing
+# from bookings. Each figure is its own subquery: joining categories and bookings in one
+# GROUP BY would multiply the sums.
+
+
+def _booking_model():
+    return Concert._meta.get_field("bookings").related_model
+
+
+def _bookings_sum(field: str, *, owner: str, status: str, output_field) -> Coalesce:
+    rows = (
+        _booking_model()
+        .objects.filter(**{owner: OuterRef("pk")}, status=status)
+        .order_by()
+        .values(owner)
+        .annotate(total=Sum(field))
+        .values("total")
+    )
+    return Coalesce(Subquery(rows, output_field=output_field), Value(0), output_field=output_field)
+
+
+def concerts_with_sales_figures(concerts: QuerySet[Concert]) -> QuerySet[Concert]:
+    """Annotate seats_sold (confirmed), seats_held (pending), seats_free, seats_capacity,
+    revenue (confirmed total_amount) and revenue_currency."""
+    money = DecimalField(max_digits=14, decimal_places=2)
+    categories = TicketCategory.objects.filter(concert=OuterRef("pk")).order_by()
+    category_sum = {
+        name: Coalesce(
+            Subquery(
+                categories.values("concert").annotate(total=Sum(field)).values("total"),
+                output_field=IntegerField(),
+            ),
+            Value(0),
+        )
+        for name, field in (("seats_free", "available_seats"), ("seats_capacity", "total_seats"))
+    }
+    return concerts.annotate(
+        seats_sold=_bookings_sum(
+            "quantity", owner="concert", status="confirmed", output_field=IntegerField()
+        ),
+        seats_held=_bookings_sum(
+            "quantity", owner="concert", status="pending", output_field=IntegerField()
+        ),
+        revenue=_bookings_sum(
+            "total_amount", owner="concert", status="confirmed", output_field=money
+        ),
+        revenue_currency=Subquery(
+            categories.order_by("display_order", "id").values("currency")[:1]
+        ),
+        **category_sum,
+    )
+
+
+def categories_with_sales_figures(
+    categories: QuerySet[TicketCategory],
+) -> QuerySet[TicketCategory]:
+    """Annotate seats_sold (confirmed) and seats_held (pending) per category."""
+    return categories.annotate(
+        seats_sold=_bookings_sum(
+            "quantity", owner="category", status="confirmed", output_field=IntegerField()
+        ),
+        seats_held=_bookings_sum(
+            "quantity", owner="category", status="pending", output_field=IntegerField()
+        ),
+    )
+
+
+def concerts_filter_when(concerts: QuerySet[Concert], when: str, now: datetime) -> QuerySet:
+    """Admin filter: upcoming (not started), on_sale (sale window open), past (started)."""
+    if when == "upcoming":
+        return concerts.filter(starts_at__gt=now)
+    if when == "on_sale":
+        return concerts.filter(Q(sale_starts_at__lte=now) & Q(starts_at__gt=now))
+    if when == "past":
+        return concerts.filter(starts_at__lte=now)
+    return concerts
+
+
+def concert_prequeue_is_open(concert: Concert, now: datetime | None = None) -> bool:
+    """Fans may be in the waiting room: from QUEUE_PREQUEUE_SECONDS before the sale
+    until the concert starts (sold out is a separate check: concert_seats_left)."""
+    now = now or timezone.now()
+    return concert_prequeue_opens_at(concert) <= now < concert.starts_at

@@ -1,0 +1,133 @@
+"""Checkout pages: thin views over payments.services (and bookings' confirm on Stripe's return)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from config.api import DomainError, NotFound
+
+from . import selectors, services
+from .errors import BookingNotPending, CardDeclined, PaymentProviderError
+from .models import Payment
+
+logger = logging.getLogger(__name__)
+
+MSG_NOT_COMPLETED = (
+    "Your payment has not completed yet. If you were charged, your booking is confirmed "
+    "as soon as the payment provider tells us; otherwise try again."
+)
+
+
+def _owned_booking(request: HttpRequest, booking_id: int):
+    try:
+        return selectors.booking_get_for_payment(user=request.user, booking_id=booking_id)
+    except NotFound as exc:
+        raise Http404(exc.detail) from exc
+
+
+def _hold_is_open(booking) -> bool:
+    return booking.status == "pending" and booking.expires_at > timezone.now()
+
+
+def _render_checkout(
+    request: HttpRequest, booking, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    from .providers.fake_provider import TEST_CARDS
+
+    provider = settings.PAYMENT_PROVIDER
+    payment: Payment | None = None
+    hold_open = _hold_is_open(booking)
+    if hold_open:
+        try:
+            payment = services.payment_intent_create(booking=booking)
+        except BookingNotPending:
+            hold_open = False
+        except PaymentProviderError as exc:
+            error = error or exc.detail
+    else:
+        payment = selectors.payment_for_booking(booking=booking)
+
+    context = {
+        "booking": booking,
+        "concert": booking.concert,
+        "category": booking.category,
+        "payment": payment,
+        "provider": provider,
+        "hold_open": hold_open,
+        "refunded": payment is not None and payment.status == Payment.Status.REFUNDED,
+        "error": error,
+        "test_cards": TEST_CARDS,
+        "public_config": selectors.payment_public_config(),
+        "return_url": request.build_absolute_uri(
+            reverse("payments:return", kwargs={"booking_id": booking.pk})
+        ),
+        "seconds_left": max(0, int((booking.expires_at - timezone.now()).total_seconds())),
+    }
+    return render(request, "payments/checkout.html", context, status=status)
+
+
+@login_required
+@require_GET
+def checkout(request: HttpRequest, booking_id: int) -> HttpResponse:
+    booking = _owned_booking(request, booking_id)
+    if booking.status == "confirmed":
+        return redirect("bookings:detail", reference=booking.reference)
+    return _render_checkout(request, booking)
+
+
+@login_required
+@require_POST
+def checkout_fake_pay(request: HttpRequest, booking_id: int) -> HttpResponse:
+    """The fake provider's card form posts here (session + CSRF) and runs the same service
+    as POST /api/v1/payment/fake/{id}/pay."""
+    booking = _owned_booking(request, booking_id)
+    if booking.status == "confirmed":
+        return redirect("bookings:detail", reference=booking.reference)
+    if settings.PAYMENT_PROVIDER != Payment.Provider.FAKE:
+        raise Http404("The fake payment provider is not enabled.")
+    if not _hold_is_open(booking):
+        return _render_checkout(request, booking, status=409)
+    card_number = request.POST.get("card_number", "")[:64]
+    try:
+        payment = services.payment_intent_create(booking=booking)
+        services.fake_payment_pay(payment_intent_id=payment.intent_id, card_number=card_number)
+    except CardDeclined as exc:
+        return _render_checkout(request, booking, error=exc.detail, status=402)
+    except DomainError as exc:
+        return _render_checkout(request, booking, error=exc.detail, status=exc.status_code)
+    booking.refresh_from_db()
+    if booking.status == "confirmed":
+        return redirect("bookings:detail", reference=booking.reference)
+    # Paid, but the booking said no (e.g. the hold ran out and the payment was refunded).
+    return redirect("payments:checkout", booking_id=booking.pk)
+
+
+@login_required
+@require_GET
+def checkout_return(request: HttpRequest, booking_id: int) -> HttpResponse:
+    """Stripe's return_url after the Payment Element: confirm with our own record of the
+    booking's intent (the query string only says which one Stripe thinks it was)."""
+    from bookings.services import booking_confirm
+
+    booking = _owned_booking(request, booking_id)
+    if booking.status == "confirmed":
+        return redirect("bookings:detail", reference=booking.reference)
+    payment = selectors.payment_for_booking(booking=booking)
+    if payment is None:
+        return redirect("payments:checkout", booking_id=booking.pk)
+    try:
+        booking = booking_confirm(booking_id=booking.pk, payment_intent_id=payment.intent_id)
+    except DomainError as exc:
+        logger.info("Checkout return for %s not confirmed: %s", booking.reference, exc.code)
+        booking.refresh_from_db()
+        message = MSG_NOT_COMPLETED if exc.code == "payment_not_completed" else exc.detail
+        return _render_checkout(request, booking, error=message, status=exc.status_code)
+    return redirect("bookings:detail", reference=booking.reference)

@@ -1,0 +1,44 @@
+from django.conf import settings
+from django.db import models
+
+
+class QueueEntry(models.Model):
+    """The durable record of one fan's place in one concert's waiting room.
+
+    Redis holds the live queue; this row is written on join and on state changes (never on
+    a status poll) so `manage.py rebuild_queue` can restore the line after Redis loses it.
+    """
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        ACTIVE = "active", "Active (choosing tickets)"
+        COMPLETED = "completed", "Completed (booked)"
+        EXPIRED = "expired", "Slot expired"
+        LEFT = "left", "Left the queue"
+        ABANDONED = "abandoned", "Abandoned (stopped polling)"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="queue_entries"
+    )
+    concert = models.ForeignKey(
+        "concerts.Concert", on_delete=models.CASCADE, related_name="queue_entries"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
+    # The Redis join sequence (FIFO score); null while in the pre-queue, before the draw.
+    sequence = models.BigIntegerField(null=True, blank=True)
+    joined_at = models.DateTimeField()
+    admitted_at = models.DateTimeField(null=True, blank=True)
+    active_until = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "queue entries"
+        ordering = ["concert", "sequence", "joined_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "concert"], name="queue_entry_one_per_fan"),
+        ]
+        indexes = [models.Index(fields=["concert", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ concert {self.concert_id}: {self.status}"

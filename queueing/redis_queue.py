@@ -1,0 +1,511 @@
+"""The waiting room's Redis data: the one module that knows key names and Lua scripts.
+
+Every key of one concert shares the hash tag `{c<id>}` (e.g. `bo:{c42}:waiting`), so each
+script touches a single Redis Cluster shard. All times are integer epoch milliseconds
+passed in from Python (`now_ms`), never read inside Lua, so tests can freeze the clock.
+
+Per concert:
+- waiting   ZSET user -> join sequence (FIFO; pre-queue fans get negative scores at sale start)
+- prequeue  ZSET user -> time joined, before the sale opens (no position yet)
+- active    ZSET user -> slot end (ms); a slot is active while its score is in the future
+- seen      ZSET user -> last status/join call (ms), for abandonment
+- admits    ZSET "<user>:<ms>" -> admission time, for the rate cap and the wait estimate
+- seq       STRING join counter
+- meta      HASH sale_starts_at (ms), shuffled ("1" once the pre-queue is placed)
+- control   HASH runtime overrides from staff: paused ("1"), cap (int)
+
+Position is ZRANK: O(log N), never a list scan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import redis
+from django.conf import settings
+
+from config.redis import get_redis
+
+# The admission rate behind the wait estimate is measured over this window; a young
+# queue counts at least MIN_SPAN so the first burst of admissions does not look like
+# the steady rate.
+ETA_WINDOW_MS = 300_000
+ETA_MIN_SPAN_MS = 60_000
+RATE_WINDOW_MS = 60_000
+NULL = -1  # how the scripts say "null" (Lua cannot put nil in an array)
+
+KEY_NAMES = ("waiting", "prequeue", "active", "seen", "admits", "seq", "meta", "control")
+
+
+@dataclass(frozen=True)
+class ConcertKeys:
+    waiting: str
+    prequeue: str
+    active: str
+    seen: str
+    admits: str
+    seq: str
+    meta: str
+    control: str
+
+    def all(self) -> list[str]:
+        return [getattr(self, name) for name in KEY_NAMES]
+
+
+def concert_keys(concert_id: int) -> ConcertKeys:
+    tag = f"{settings.QUEUE_KEY_PREFIX}:{{c{int(concert_id)}}}"
+    return ConcertKeys(**{name: f"{tag}:{name}" for name in KEY_NAMES})
+
+
+# --- Lua ---------------------------------------------------------------------------------
+# KEYS for the state scripts: waiting, prequeue, active, seen, admits, seq, meta, control
+# (the order of KEY_NAMES).
+_STATE_LUA = """
+local K_WAITING, K_PRE, K_ACTIVE, K_SEEN, K_ADMITS, K_SEQ, K_META, K_CONTROL =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+
+local function eta_seconds(ahead, now, window, min_span)
+  local since = '(' .. (now - window)
+  local n = redis.call('ZCOUNT', K_ADMITS, since, '+inf')
+  if n == 0 then return -1 end
+  local oldest = redis.call('ZRANGEBYSCORE', K_ADMITS, since, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  local span = now - tonumber(oldest[2])
+  if span < min_span then span = min_span end
+  return math.ceil(ahead * span / n / 1000)
+end
+
+-- {status, position, queue_length, eta_seconds, active_until_ms, sale_starts_ms}; -1 = null
+local function queue_state(uid, now, abandon, window, min_span)
+  local sale = tonumber(redis.call('HGET', K_META, 'sale_starts_at') or '-1')
+  local qlen = redis.call('ZCARD', K_WAITING) + redis.call('ZCARD', K_PRE)
+  local active_until = redis.call('ZSCORE', K_ACTIVE, uid)
+  if active_until and tonumber(active_until) > now then
+    return {'active', -1, qlen, -1, tonumber(active_until), sale}
+  end
+  if redis.call('ZSCORE', K_PRE, uid) then
+    return {'waiting', -1, qlen, -1, -1, sale}
+  end
+  local rank = redis.call('ZRANK', K_WAITING, uid)
+  if not rank then return {'none', -1, qlen, -1, -1, sale} end
+  local seen = redis.call('ZSCORE', K_SEEN, uid)
+  if seen and now - tonumber(seen) > abandon then
+    -- silent too long: the place is lost; the next admission tick removes it
+    return {'none', -1, qlen, -1, -1, sale}
+  end
+  local position = rank + 1
+  if redis.call('HGET', K_META, 'shuffled') ~= '1' then
+    -- the pre-queue, drawn at the first tick after sale start, goes ahead of everyone
+    position = position + redis.call('ZCARD', K_PRE)
+  end
+  return {'waiting', position, qlen, eta_seconds(position - 1, now, window, min_span), -1, sale}
+end
+"""
+
+# ARGV: user, now, abandon_ms, window_ms, min_span_ms
+_STATUS_LUA = (
+    _STATE_LUA
+    + """
+local uid, now = ARGV[1], tonumber(ARGV[2])
+local state = queue_state(uid, now, tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
+if state[1] == 'waiting' then redis.call('ZADD', K_SEEN, now, uid) end
+return state
+"""
+)
+
+# ARGV: user, now, abandon_ms, window_ms, min_span_ms, sale_starts_ms
+# Returns {outcome, waiting score or -1, state...}; outcome: joined | requeued | kept.
+_JOIN_LUA = (
+    _STATE_LUA
+    + """
+local uid, now, abandon = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local sale = tonumber(ARGV[6])
+redis.call('HSET', K_META, 'sale_starts_at', ARGV[6])
+local outcome = 'kept'
+local active_until = redis.call('ZSCORE', K_ACTIVE, uid)
+if not (active_until and tonumber(active_until) > now) then
+  if active_until then
+    -- the slot ran out: this fan joins again at the back
+    redis.call('ZREM', K_ACTIVE, uid)
+    outcome = 'requeued'
+  end
+  if not redis.call('ZSCORE', K_PRE, uid) then
+    local score = redis.call('ZSCORE', K_WAITING, uid)
+    local seen = redis.call('ZSCORE', K_SEEN, uid)
+    if score and seen and now - tonumber(seen) > abandon then
+      redis.call('ZREM', K_WAITING, uid)
+      score = false
+      outcome = 'requeued'
+    end
+    if not score then
+      if outcome == 'kept' then outcome = 'joined' end
+      if now < sale and redis.call('HGET', K_META, 'shuffled') ~= '1' then
+        redis.call('ZADD', K_PRE, now, uid)
+      else
+        redis.call('ZADD', K_WAITING, redis.call('INCR', K_SEQ), uid)
+      end
+    end
+  end
+  redis.call('ZADD', K_SEEN, now, uid)
+end
+local score = tonumber(redis.call('ZSCORE', K_WAITING, uid) or '-1')
+local state = queue_state(uid, now, abandon, tonumber(ARGV[4]), tonumber(ARGV[5]))
+return {outcome, score, state[1], state[2], state[3], state[4], state[5], state[6]}
+"""
+)
+
+# The turnstile. ARGV: now, slot_ms, default_cap, per_minute (0: none), abandon_ms,
+# max_abandoned_scan, eta_window_ms, rate_window_ms.
+# Returns {expired users, admitted users, abandoned users, active_until}.
+_ADMIT_LUA = """
+local K_WAITING, K_PRE, K_ACTIVE, K_SEEN, K_ADMITS, K_SEQ, K_META, K_CONTROL =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local now, slot = tonumber(ARGV[1]), tonumber(ARGV[2])
+local per_minute, abandon = tonumber(ARGV[4]), tonumber(ARGV[5])
+local max_scan = tonumber(ARGV[6])
+
+local expired = redis.call('ZRANGEBYSCORE', K_ACTIVE, '-inf', now)
+if #expired > 0 then redis.call('ZREMRANGEBYSCORE', K_ACTIVE, '-inf', now) end
+redis.call('ZREMRANGEBYSCORE', K_ADMITS, '-inf', now - tonumber(ARGV[7]))
+
+local admitted, abandoned = {}, {}
+local until_ms = now + slot
+if redis.call('HGET', K_CONTROL, 'paused') ~= '1' then
+  local cap = tonumber(redis.call('HGET', K_CONTROL, 'cap') or ARGV[3])
+  local free = cap - redis.call('ZCARD', K_ACTIVE)
+  if per_minute > 0 then
+    local recent = redis.call('ZCOUNT', K_ADMITS, '(' .. (now - tonumber(ARGV[8])), '+inf')
+    free = math.min(free, per_minute - recent)
+  end
+  while free > 0 do
+    local popped = redis.call('ZPOPMIN', K_WAITING, free)
+    if #popped == 0 then break end
+    for i = 1, #popped, 2 do
+      local uid = popped[i]
+      local seen = redis.call('ZSCORE', K_SEEN, uid)
+      redis.call('ZREM', K_SEEN, uid)
+      if seen and now - tonumber(seen) > abandon then
+        table.insert(abandoned, uid)
+      else
+        redis.call('ZADD', K_ACTIVE, until_ms, uid)
+        redis.call('ZADD', K_ADMITS, now, uid .. ':' .. now)
+        table.insert(admitted, uid)
+        free = free - 1
+      end
+    end
+    if #abandoned >= max_scan then break end
+  end
+end
+return {expired, admitted, abandoned, until_ms}
+"""
+
+# Places the shuffled pre-queue ahead of everyone: ARGV: users in drawn order.
+# KEYS: waiting, prequeue, meta, seq. Returns {user, score, user, score, ...}.
+_PLACE_PREQUEUE_LUA = """
+local n = #ARGV
+local already = redis.call('HGET', KEYS[3], 'shuffled') == '1'
+local placed = {}
+for i = 1, n do
+  local uid = ARGV[i]
+  if redis.call('ZREM', KEYS[2], uid) == 1 then
+    local score
+    if already then
+      -- a straggler that reached the pre-queue after the draw (clock skew): back of the line
+      score = redis.call('INCR', KEYS[4])
+    else
+      score = i - n - 1  -- -n .. -1: below the first regular join sequence (1)
+    end
+    redis.call('ZADD', KEYS[1], score, uid)
+    table.insert(placed, uid)
+    table.insert(placed, score)
+  end
+end
+redis.call('HSET', KEYS[3], 'shuffled', '1')
+return placed
+"""
+
+# KEYS: waiting, prequeue, active, seen. ARGV: user. Returns {was_waiting, was_active}.
+_LEAVE_LUA = """
+local waiting = redis.call('ZREM', KEYS[1], ARGV[1]) + redis.call('ZREM', KEYS[2], ARGV[1])
+local active = redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+return {waiting, active}
+"""
+
+
+@cache
+def _scripts() -> dict[str, redis.commands.core.Script]:
+    """Registered once per process on the shared client (EVALSHA, reloaded if flushed)."""
+    client = get_redis()
+    return {
+        "status": client.register_script(_STATUS_LUA),
+        "join": client.register_script(_JOIN_LUA),
+        "admit": client.register_script(_ADMIT_LUA),
+        "place_prequeue": client.register_script(_PLACE_PREQUEUE_LUA),
+        "leave": client.register_script(_LEAVE_LUA),
+    }
+
+
+def _client(client: redis.Redis | None) -> redis.Redis:
+    return client if client is not None else get_redis()
+
+
+def _null(value: int | str) -> int | None:
+    value = int(value)
+    return None if value == NULL else value
+
+
+@dataclass(frozen=True)
+class RawState:
+    """A fan's place as Redis knows it; times in epoch ms, None for null."""
+
+    status: str
+    position: int | None
+    queue_length: int
+    eta_seconds: int | None
+    active_until_ms: int | None
+    sale_starts_ms: int | None
+
+
+def _state(row: list) -> RawState:
+    status, position, queue_length, eta, active_until, sale = row
+    return RawState(
+        status=str(status),
+        position=_null(position),
+        queue_length=int(queue_length),
+        eta_seconds=_null(eta),
+        active_until_ms=_null(active_until),
+        sale_starts_ms=_null(sale),
+    )
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    outcome: str  # joined | requeued | kept
+    sequence: int | None  # the waiting score, None in the pre-queue or when active
+    state: RawState
+
+
+@dataclass(frozen=True)
+class AdmitResult:
+    expired: list[int]
+    admitted: list[int]
+    abandoned: list[int]
+    active_until_ms: int
+
+
+def status(concert_id: int, user_id: int, *, now_ms: int, abandon_ms: int, client=None) -> RawState:
+    """A fan's state, refreshing their last-seen time, in one round trip."""
+    row = _scripts()["status"](
+        keys=concert_keys(concert_id).all(),
+        args=[user_id, now_ms, abandon_ms, ETA_WINDOW_MS, ETA_MIN_SPAN_MS],
+        client=_client(client),
+    )
+    return _state(row)
+
+
+def join(
+    concert_id: int,
+    user_id: int,
+    *,
+    now_ms: int,
+    sale_starts_ms: int,
+    abandon_ms: int,
+    client=None,
+) -> JoinResult:
+    """Idempotent join: a fan already waiting or active keeps their place."""
+    row = _scripts()["join"](
+        keys=concert_keys(concert_id).all(),
+        args=[user_id, now_ms, abandon_ms, ETA_WINDOW_MS, ETA_MIN_SPAN_MS, sale_starts_ms],
+        client=_client(client),
+    )
+    return JoinResult(outcome=str(row[0]), sequence=_null(row[1]), state=_state(row[2:]))
+
+
+def admit(
+    concert_id: int,
+    *,
+    now_ms: int,
+    slot_ms: int,
+    default_cap: int,
+    per_minute: int,
+    abandon_ms: int,
+    max_abandoned_scan: int = 1000,
+    client=None,
+) -> AdmitResult:
+    """One turnstile tick: expire slots, skip abandoned fans, admit up to the caps."""
+    expired, admitted, abandoned, until_ms = _scripts()["admit"](
+        keys=concert_keys(concert_id).all(),
+        args=[
+            now_ms,
+            slot_ms,
+            default_cap,
+            per_minute,
+            abandon_ms,
+            max_abandoned_scan,
+            ETA_WINDOW_MS,
+            RATE_WINDOW_MS,
+        ],
+        client=_client(client),
+    )
+    return AdmitResult(
+        expired=[int(u) for u in expired],
+        admitted=[int(u) for u in admitted],
+        abandoned=[int(u) for u in abandoned],
+        active_until_ms=int(until_ms),
+    )
+
+
+def prequeue_to_draw(concert_id: int, *, now_ms: int, client=None) -> list[int]:
+    """The pre-queue members once the sale has opened and before the draw, else []."""
+    keys = concert_keys(concert_id)
+    client = _client(client)
+    pipe = client.pipeline(transaction=False)
+    pipe.hget(keys.meta, "sale_starts_at")
+    pipe.zcard(keys.prequeue)
+    sale, waiting_for_draw = pipe.execute()
+    if not waiting_for_draw or sale is None or now_ms < int(sale):
+        return []
+    return [int(member) for member in client.zrange(keys.prequeue, 0, -1)]
+
+
+def place_prequeue(concert_id: int, drawn_order: list[int], *, client=None) -> list[tuple]:
+    """Move the pre-queue, in the drawn order, ahead of the line; returns (user, score)."""
+    keys = concert_keys(concert_id)
+    flat = _scripts()["place_prequeue"](
+        keys=[keys.waiting, keys.prequeue, keys.meta, keys.seq],
+        args=drawn_order,
+        client=_client(client),
+    )
+    return [(int(flat[i]), int(flat[i + 1])) for i in range(0, len(flat), 2)]
+
+
+def leave(concert_id: int, user_id: int, *, client=None) -> tuple[bool, bool]:
+    """Remove a fan everywhere; returns (was waiting, was active)."""
+    keys = concert_keys(concert_id)
+    was_waiting, was_active = _scripts()["leave"](
+        keys=[keys.waiting, keys.prequeue, keys.active, keys.seen],
+        args=[user_id],
+        client=_client(client),
+    )
+    return bool(was_waiting), bool(was_active)
+
+
+def release(concert_id: int, user_id: int, *, client=None) -> bool:
+    """End a fan's active slot (a single ZREM is atomic on its own)."""
+    return bool(_client(client).zrem(concert_keys(concert_id).active, user_id))
+
+
+def active_until_ms(concert_id: int, user_id: int, *, now_ms: int, client=None) -> int | None:
+    score = _client(client).zscore(concert_keys(concert_id).active, user_id)
+    if score is None or score <= now_ms:
+        return None
+    return int(score)
+
+
+# --- Staff controls and the admin view -----------------------------------------------------
+def set_paused(concert_id: int, paused: bool, *, client=None) -> None:
+    key = concert_keys(concert_id).control
+    if paused:
+        _client(client).hset(key, "paused", "1")
+    else:
+        _client(client).hdel(key, "paused")
+
+
+def set_cap(concert_id: int, cap: int | None, *, client=None) -> None:
+    key = concert_keys(concert_id).control
+    if cap is None:
+        _client(client).hdel(key, "cap")
+    else:
+        _client(client).hset(key, "cap", int(cap))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    waiting: int
+    prequeue: int
+    active: int
+    admitted_last_minute: int
+    admitted_in_window: int
+    oldest_admission_ms: int | None
+    paused: bool
+    cap_override: int | None
+    sale_starts_ms: int | None
+    shuffled: bool
+
+
+def snapshot(concert_id: int, *, now_ms: int, client=None) -> Snapshot:
+    """Counters for the staff view, read in one pipelined round trip."""
+    keys = concert_keys(concert_id)
+    pipe = _client(client).pipeline(transaction=False)
+    pipe.zcard(keys.waiting)
+    pipe.zcard(keys.prequeue)
+    pipe.zcount(keys.active, f"({now_ms}", "+inf")
+    pipe.zcount(keys.admits, f"({now_ms - RATE_WINDOW_MS}", "+inf")
+    pipe.zcount(keys.admits, f"({now_ms - ETA_WINDOW_MS}", "+inf")
+    pipe.zrangebyscore(
+        keys.admits, f"({now_ms - ETA_WINDOW_MS}", "+inf", start=0, num=1, withscores=True
+    )
+    pipe.hgetall(keys.control)
+    pipe.hgetall(keys.meta)
+    waiting, pre, active, last_min, in_window, oldest, control, meta = pipe.execute()
+    return Snapshot(
+        waiting=waiting,
+        prequeue=pre,
+        active=active,
+        admitted_last_minute=last_min,
+        admitted_in_window=in_window,
+        oldest_admission_ms=int(oldest[0][1]) if oldest else None,
+        paused=control.get("paused") == "1",
+        cap_override=int(control["cap"]) if "cap" in control else None,
+        sale_starts_ms=int(meta["sale_starts_at"]) if "sale_starts_at" in meta else None,
+        shuffled=meta.get("shuffled") == "1",
+    )
+
+
+def eta_from_rate(ahead: int, *, admitted: int, oldest_ms: int | None, now_ms: int) -> int | None:
+    """The estimate the status script computes, for the staff view (same rule, in Python)."""
+    if not admitted or oldest_ms is None:
+        return None
+    span = max(now_ms - oldest_ms, ETA_MIN_SPAN_MS)
+    return -(-ahead * span // admitted // 1000)
+
+
+# --- Rebuild from the durable rows -------------------------------------------------------
+def is_empty(concert_id: int, *, client=None) -> bool:
+    keys = concert_keys(concert_id)
+    return _client(client).exists(keys.waiting, keys.prequeue, keys.active) == 0
+
+
+def clear(concert_id: int, *, client=None) -> None:
+    """Delete a concert's queue data (staff controls included)."""
+    _client(client).delete(*concert_keys(concert_id).all())
+
+
+def restore(
+    concert_id: int,
+    *,
+    waiting: list[tuple[int, int]],
+    prequeue: list[tuple[int, int]],
+    active: list[tuple[int, int]],
+    sale_starts_ms: int,
+    shuffled: bool,
+    now_ms: int,
+    client=None,
+) -> None:
+    """Write a queue back in one MULTI: (user, score) pairs; every fan counts as seen now."""
+    keys = concert_keys(concert_id)
+    pipe = _client(client).pipeline(transaction=True)
+    pipe.hset(keys.meta, "sale_starts_at", sale_starts_ms)
+    if shuffled:
+        pipe.hset(keys.meta, "shuffled", "1")
+    if waiting:
+        pipe.zadd(keys.waiting, dict(waiting))
+        pipe.set(keys.seq, max(0, max(score for _, score in waiting)))
+    if prequeue:
+        pipe.zadd(keys.prequeue, dict(prequeue))
+    if active:
+        pipe.zadd(keys.active, dict(active))
+    if waiting or prequeue:
+        pipe.zadd(keys.seen, {user: now_ms for user, _ in [*waiting, *prequeue]})
+    pipe.execute()

@@ -1,0 +1,67 @@
+"""The waiting-room page: the fan joins on load, then the page polls the status API.
+
+The page carries a short-lived JWT access token (data-* attribute) so its polling is
+answered from Redis alone, without the session or a database query.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from rest_framework_simplejwt.tokens import AccessToken
+
+from concerts.models import Concert
+from config.api import DomainError
+from queueing import services
+
+
+def _access_token(user) -> str:
+    return str(AccessToken.for_user(user))
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def room(request: HttpRequest, concert_id: int) -> HttpResponse:
+    concert = get_object_or_404(Concert.objects.published(), pk=concert_id)
+    if request.method == "POST":  # the no-JavaScript way in; the page's script uses the API
+        try:
+            services.queue_join(user_id=request.user.pk, concert=concert)
+        except DomainError as exc:
+            messages.error(request, exc.detail)
+        return redirect("queueing:room", concert_id=concert.pk)
+
+    state = services.queue_status(user_id=request.user.pk, concert_id=concert.pk)
+    context = {
+        "concert": concert,
+        "state": state,
+        "access_token": _access_token(request.user),
+        "slot_seconds": settings.QUEUE_SLOT_SECONDS,
+        "prequeue_opens_at": concert.sale_starts_at
+        - timedelta(seconds=settings.QUEUE_PREQUEUE_SECONDS),
+    }
+    return render(request, "queueing/room.html", context)
+
+
+@never_cache
+@login_required
+@require_GET
+def token(request: HttpRequest, concert_id: int) -> JsonResponse:
+    """A fresh access token for a page left open longer than the token lives."""
+    return JsonResponse({"access": _access_token(request.user)})
+
+
+@login_required
+@require_POST
+def leave(request: HttpRequest, concert_id: int) -> HttpResponse:
+    concert = get_object_or_404(Concert, pk=concert_id)
+    services.queue_leave(user_id=request.user.pk, concert_id=concert.pk)
+    messages.info(request, "You have left the waiting room.")
+    return redirect(concert.get_absolute_url())

@@ -1,0 +1,76 @@
+"""Races on sign-up codes and refresh tokens, with real threads."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts import pending_signups, services
+from accounts.models import User
+from tests.accounts.conftest import PASSWORD, last_otp
+
+
+def run_together(count: int, action):
+    """Start `count` threads at one barrier; return what each returned or raised."""
+    barrier = threading.Barrier(count)
+
+    def worker(index: int):
+        barrier.wait()
+        try:
+            return action(index)
+        except Exception as exc:  # the outcome under test
+            return exc
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(worker, range(count)))
+
+
+def test_wrong_codes_from_threads_never_exceed_the_attempt_limit():
+    email = "racer@example.com"
+    signup = pending_signups.PendingSignup(
+        password_hash="argon2$x", first_name="", last_name="", phone=""
+    )
+    pending_signups.store(email=email, otp="111111", signup=signup)
+
+    outcomes = run_together(24, lambda i: services.signup_verify(email=email, otp=f"{i + 200000}"))
+
+    invalid = [o for o in outcomes if isinstance(o, services.OtpInvalid)]
+    locked = [o for o in outcomes if isinstance(o, services.OtpLocked)]
+    assert len(invalid) == settings.OTP_MAX_ATTEMPTS
+    assert len(locked) == 24 - settings.OTP_MAX_ATTEMPTS
+    assert sorted(o.extra["attempts_left"] for o in invalid) == list(
+        range(settings.OTP_MAX_ATTEMPTS)
+    )
+    with pytest.raises(services.OtpLocked):
+        services.signup_verify(email=email, otp="111111")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_verifications_create_one_user():
+    services.signup_start(email="twin@example.com", password=PASSWORD)
+    otp = last_otp("twin@example.com")
+
+    outcomes = run_together(2, lambda _: services.signup_verify(email="twin@example.com", otp=otp))
+
+    users = [o for o in outcomes if isinstance(o, User)]
+    assert len(users) == 1
+    assert [type(o) for o in outcomes if not isinstance(o, User)] == [services.OtpInvalid]
+    assert User.objects.filter(email="twin@example.com").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_token_presented_twice_at_once_rotates_once(make_user):
+    refresh = str(RefreshToken.for_user(make_user()))
+
+    outcomes = run_together(4, lambda _: services.token_refresh(refresh=refresh))
+
+    pairs = [o for o in outcomes if isinstance(o, dict)]
+    assert len(pairs) == 1
+    assert all(isinstance(o, services.TokenNotValid) for o in outcomes if o not in pairs)

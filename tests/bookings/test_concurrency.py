@@ -1,0 +1,344 @@
+"""Invariants that concurrency could break, shown with real threads on PostgreSQL + Redis.
+
+Each worker thread has its own database connection (closed when it ends); a Barrier starts
+them together so their transactions really overlap. Worker pools stay small because the
+test PostgreSQL server is shared (max_connections).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.utils import timezone
+
+from bookings import errors, services
+from bookings.models import Booking, Ticket
+from concerts.models import TicketCategory
+from payments import services as payment_services
+from payments.models import Payment
+from payments.providers.fake_provider import FakeProvider
+from queueing import services as queue_services
+from tests.bookings.conftest import CARD_OK, assert_seats_balance
+from tests.factories import TicketCategoryFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+WORKERS = 24
+
+
+def outcome_of(call: Callable[[], Any]) -> str:
+    try:
+        call()
+    except errors.DomainError as exc:
+        return exc.code
+    return "ok"
+
+
+def race(calls: list[Callable[[], Any]], workers: int = WORKERS) -> Counter:
+    """Run the calls on `workers` threads released together; count the outcomes.
+
+    Any exception that is not a domain refusal is collected and re-raised: a 500 in the
+    making must fail the test, not vanish in a thread.
+    """
+    todo: queue.SimpleQueue = queue.SimpleQueue()
+    for call in calls:
+        todo.put(call)
+    workers = min(workers, len(calls))
+    barrier = threading.Barrier(workers)
+    results: list[str] = []
+    crashes: list[BaseException] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        try:
+            barrier.wait(timeout=30)
+            while True:
+                try:
+                    call = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    result = outcome_of(call)
+                except BaseException as exc:
+                    with lock:
+                        crashes.append(exc)
+                    continue
+                with lock:
+                    results.append(result)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    if crashes:
+        raise crashes[0]
+    return Counter(results)
+
+
+def make_fans(count: int, prefix: str) -> list:
+    user_model = get_user_model()
+    user_model.objects.bulk_create(
+        [user_model(email=f"{prefix}{n}@example.com", password="!") for n in range(count)]
+    )
+    return list(user_model.objects.filter(email__startswith=prefix).order_by("pk"))
+
+
+def admit(fans: list, concert) -> None:
+    for fan in fans:
+        queue_services.queue_join(user_id=fan.pk, concert=concert)
+    queue_services.queue_admit_next(concert_id=concert.pk)
+    for fan in fans:
+        assert queue_services.queue_slot_is_active(user_id=fan.pk, concert_id=concert.pk)
+
+
+@pytest.fixture
+def big_cap(settings):
+    settings.QUEUE_MAX_ACTIVE_USERS = 5000
+
+
+def test_200_fans_racing_for_50_seats_get_50_holds(concert, big_cap):
+    category = TicketCategoryFactory(concert=concert, total_seats=50)
+    fans = make_fans(200, "racer")
+    admit(fans, concert)
+
+    outcomes = race(
+        [
+            (lambda fan=fan: services.booking_create(user=fan, category_id=category.pk, quantity=1))
+            for fan in fans
+        ]
+    )
+
+    assert outcomes == Counter({"ok": 50, "insufficient_seats": 150})
+    category.refresh_from_db()
+    assert category.available_seats == 0
+    assert Booking.objects.filter(category=category, status=Booking.Status.PENDING).count() == 50
+    assert_seats_balance(category)
+
+
+def test_racing_fans_with_mixed_quantities_never_oversell(concert, big_cap):
+    category = TicketCategoryFactory(concert=concert, total_seats=37)
+    fans = make_fans(120, "mixed")
+    admit(fans, concert)
+
+    outcomes = race(
+        [
+            (
+                lambda fan=fan, n=n: services.booking_create(
+                    user=fan, category_id=category.pk, quantity=1 + n % 4
+                )
+            )
+            for n, fan in enumerate(fans)
+        ]
+    )
+
+    assert set(outcomes) <= {"ok", "insufficient_seats"}
+    category.refresh_from_db()
+    assert category.available_seats >= 0
+    assert category.available_seats < 4  # no request that would fit was refused
+    assert_seats_balance(category)
+
+
+def test_one_pending_booking_per_fan_under_concurrent_requests(concert, big_cap):
+    category = TicketCategoryFactory(concert=concert, total_seats=500)
+    fans = make_fans(5, "eager")
+    admit(fans, concert)
+
+    for fan in fans:
+        outcomes = race(
+            [
+                (
+                    lambda fan=fan: services.booking_create(
+                        user=fan, category_id=category.pk, quantity=1
+                    )
+                )
+                for _ in range(12)
+            ],
+            workers=12,
+        )
+        assert outcomes == Counter({"ok": 1, "pending_booking_exists": 11}), outcomes
+        assert Booking.objects.filter(user=fan, status=Booking.Status.PENDING).count() == 1
+    assert_seats_balance(category)
+    category.refresh_from_db()
+    assert category.available_seats == 495
+
+
+def test_one_pending_booking_per_fan_through_the_api(concert, big_cap):
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    category = TicketCategoryFactory(concert=concert, total_seats=100)
+    (fan,) = make_fans(1, "apifan")
+    admit([fan], concert)
+    token = str(RefreshToken.for_user(fan).access_token)
+    statuses: list[int] = []
+
+    def post() -> None:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        response = client.post(
+            "/api/v1/booking/", {"category_id": category.pk, "quantity": 2}, format="json"
+        )
+        statuses.append(response.status_code)
+        if response.status_code == 409:
+            assert response.json()["code"] == "pending_booking_exists"
+
+    race([post for _ in range(10)], workers=10)
+
+    assert sorted(statuses) == [201] + [409] * 9
+    assert_seats_balance(category)
+
+
+def test_confirm_racing_the_expiry_sweep_never_loses_seats(concert, big_cap):
+    """Each round: a paid but overdue hold of the last 2 seats; the confirmation, the sweep
+    and a rival fan wanting those seats all go at once. Whatever wins, the fan ends with
+    tickets and seats, or with a refund and no tickets; seats always balance."""
+    rounds = 30
+    fans = make_fans(rounds, "payer")
+    rivals = make_fans(rounds, "rival")
+    admit(fans + rivals, concert)
+    endings: Counter = Counter()
+
+    for fan, rival in zip(fans, rivals, strict=True):
+        category = TicketCategoryFactory(concert=concert, total_seats=2)
+        booking = services.booking_create(user=fan, category_id=category.pk, quantity=2)
+        payment = payment_services.payment_intent_create(booking=booking)
+        FakeProvider().intent_pay(intent_id=payment.intent_id, card_number=CARD_OK)
+        Booking.objects.filter(pk=booking.pk).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+
+        race(
+            [
+                lambda b=booking, p=payment: services.booking_confirm(
+                    booking_id=b.pk, payment_intent_id=p.intent_id
+                ),
+                services.booking_expire_overdue,
+                lambda c=category, r=rival: services.booking_create(
+                    user=r, category_id=c.pk, quantity=2
+                ),
+            ],
+            workers=3,
+        )
+
+        booking.refresh_from_db()
+        category.refresh_from_db()
+        assert_seats_balance(category)
+        tickets = Ticket.objects.filter(booking=booking).count()
+        if booking.status == Booking.Status.CONFIRMED:
+            assert tickets == 2
+            assert booking.refunded_at is None
+            assert category.available_seats == 0
+            assert not Booking.objects.filter(
+                user=rival, category=category, status=Booking.Status.PENDING
+            ).exists()
+        else:
+            assert booking.status == Booking.Status.EXPIRED
+            assert tickets == 0
+            assert booking.refunded_at is not None
+            assert Payment.objects.get(pk=payment.pk).status == Payment.Status.REFUNDED
+            assert Booking.objects.filter(
+                user=rival, category=category, status=Booking.Status.PENDING
+            ).exists()
+        endings[booking.status] += 1
+    assert sum(endings.values()) == rounds
+
+
+def test_confirm_racing_cancel_is_clean(concert, big_cap):
+    rounds = 20
+    fans = make_fans(rounds, "dither")
+    admit(fans, concert)
+    category = TicketCategoryFactory(concert=concert, total_seats=100)
+    for fan in fans:
+        booking = services.booking_create(user=fan, category_id=category.pk, quantity=1)
+        payment = payment_services.payment_intent_create(booking=booking)
+        FakeProvider().intent_pay(intent_id=payment.intent_id, card_number=CARD_OK)
+        race(
+            [
+                lambda b=booking, p=payment: services.booking_confirm(
+                    booking_id=b.pk, payment_intent_id=p.intent_id
+                ),
+                lambda f=fan: services.booking_cancel(user=f),
+            ],
+            workers=2,
+        )
+        booking.refresh_from_db()
+        if booking.status == Booking.Status.CANCELLED:
+            # Cancelled first: the payment that then arrived was given back.
+            assert booking.refunded_at is not None
+            assert not booking.tickets.exists()
+        else:
+            assert booking.status == Booking.Status.CONFIRMED
+            assert booking.tickets.count() == 1
+        assert_seats_balance(category)
+
+
+def test_two_simultaneous_check_ins_admit_once(concert, big_cap, mailoutbox):
+    category = TicketCategoryFactory(concert=concert, total_seats=50)
+    (fan,) = make_fans(1, "goer")
+    admit([fan], concert)
+    booking = services.booking_create(user=fan, category_id=category.pk, quantity=6)
+    payment = payment_services.payment_intent_create(booking=booking)
+    payment_services.fake_payment_pay(payment_intent_id=payment.intent_id, card_number=CARD_OK)
+    codes = list(Ticket.objects.filter(booking=booking).values_list("code", flat=True))
+    assert len(codes) == 6
+
+    for code in codes:
+        outcomes = race(
+            [lambda c=code: services.ticket_check_in(code=c) for _ in range(4)], workers=4
+        )
+        assert outcomes == Counter({"ok": 1, "already_checked_in": 3}), outcomes
+    assert Ticket.objects.filter(booking=booking, status=Ticket.Status.CHECKED_IN).count() == 6
+
+
+def test_paid_after_expiry_with_free_seats_confirms_and_emails(concert, big_cap, mailoutbox):
+    category = TicketCategoryFactory(concert=concert, total_seats=10)
+    (fan,) = make_fans(1, "late")
+    admit([fan], concert)
+    booking = services.booking_create(user=fan, category_id=category.pk, quantity=2)
+    payment = payment_services.payment_intent_create(booking=booking)
+    Booking.objects.filter(pk=booking.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert services.booking_expire_overdue() == 1
+
+    payment_services.fake_payment_pay(payment_intent_id=payment.intent_id, card_number=CARD_OK)
+
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+    assert booking.tickets.count() == 2
+    assert_seats_balance(category)
+    assert len(mailoutbox) == 1
+    assert len([a for a in mailoutbox[0].attachments if a.get_content_type() == "image/png"]) == 2
+    assert not queue_services.queue_slot_is_active(user_id=fan.pk, concert_id=concert.pk)
+
+
+def test_paid_after_expiry_with_seats_gone_refunds_and_emails(concert, big_cap, mailoutbox):
+    category = TicketCategoryFactory(concert=concert, total_seats=2)
+    fan, rival = make_fans(2, "gone")
+    admit([fan, rival], concert)
+    booking = services.booking_create(user=fan, category_id=category.pk, quantity=2)
+    payment = payment_services.payment_intent_create(booking=booking)
+    Booking.objects.filter(pk=booking.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    services.booking_expire_overdue()
+    services.booking_create(user=rival, category_id=category.pk, quantity=2)
+
+    payment_services.fake_payment_pay(payment_intent_id=payment.intent_id, card_number=CARD_OK)
+
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.EXPIRED
+    assert booking.refunded_at is not None
+    assert not booking.tickets.exists()
+    assert Payment.objects.get(pk=payment.pk).status == Payment.Status.REFUNDED
+    assert TicketCategory.objects.get(pk=category.pk).available_seats == 0
+    assert_seats_balance(category)
+    assert [m.to for m in mailoutbox] == [[fan.email]]
+    assert "refunded" in mailoutbox[0].subject

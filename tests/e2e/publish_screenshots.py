@@ -1,0 +1,105 @@
+"""Copy a chosen few e2e screenshots into docs/screenshots/ (run the e2e suite first).
+
+    make screenshots            # runs tests/e2e, then this
+    python -m tests.e2e.publish_screenshots
+
+Each entry: (scenario folder glob, step file glob, name in docs/screenshots/, caption).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from tests.e2e.harness import ARTIFACTS
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+CHOSEN = [
+    ("test-fan-signs-up*", "*-home-desktop.png", "home-desktop.png", "Home page: what is on sale"),
+    ("test-fan-signs-up*", "*-concert-page-phone.png", "concert-phone.png", "A concert on a phone"),
+    (
+        "test-fan-signs-up*",
+        "*-enter-the-emailed-code-phone.png",
+        "signup-code-phone.png",
+        "Sign-up: the emailed 6-digit code",
+    ),
+    (
+        "test-fan-signs-up*",
+        "*-waiting-room-3rd-in-line-desktop.png",
+        "waiting-room-desktop.png",
+        "Waiting room: place in line, fans ahead, estimated wait",
+    ),
+    (
+        "test-fan-signs-up*",
+        "*-waiting-room-it-s-your-turn-phone.png",
+        "your-turn-phone.png",
+        "Admitted: the slot countdown",
+    ),
+    (
+        "test-fan-signs-up*",
+        "*-choose-tickets-desktop.png",
+        "choose-tickets-desktop.png",
+        "Choosing category and quantity while the slot lasts",
+    ),
+    (
+        "test-declined-card*",
+        "*-card-declined-desktop.png",
+        "checkout-declined-desktop.png",
+        "Checkout with the fake provider: a declined card",
+    ),
+    (
+        "test-fan-signs-up*",
+        "*-booking-confirmed-with-tickets-desktop.png",
+        "tickets-desktop.png",
+        "Confirmed booking with QR-coded tickets",
+    ),
+    (
+        "test-fan-signs-up*",
+        "*-my-tickets-phone.png",
+        "my-tickets-phone.png",
+        "My tickets on a phone",
+    ),
+    (
+        "test-a-hold-that-runs-out*",
+        "*-hold-expired-on-the-checkout-page-desktop.png",
+        "hold-expired-desktop.png",
+        "A hold that ran out",
+    ),
+    (
+        "test-staff-see*",
+        "*-admin-concerts-with-sold-counts-desktop.png",
+        "admin-concerts-desktop.png",
+        "Staff: concerts with sold / held / available",
+    ),
+    (
+        "test-staff-see*",
+        "*-check-in-already-used-phone.png",
+        "checkin-already-used-phone.png",
+        "Check-in: a second scan of the same ticket",
+    ),
+]
+
+
+def main() -> int:
+    DOCS.mkdir(parents=True, exist_ok=True)
+    gallery = ["# Screenshots", "", "Taken by the end-to-end tests (`make screenshots`).", ""]
+    missing = []
+    for folder, step, name, caption in CHOSEN:
+        found = sorted(ARTIFACTS.glob(f"{folder}/{step}"))
+        if not found:
+            missing.append(f"{folder}/{step}")
+            continue
+        shutil.copyfile(found[-1], DOCS / name)
+        gallery += [f"## {caption}", "", f"![{caption}]({name})", ""]
+        print(f"docs/screenshots/{name}  <-  {found[-1].relative_to(ARTIFACTS)}")
+    (DOCS / "README.md").write_text("\n".join(gallery))
+    if missing:
+        print("missing (did those scenarios run and pass?):", *missing, sep="\n  ", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

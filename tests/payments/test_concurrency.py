@@ -1,0 +1,81 @@
+"""Races on PostgreSQL with real threads: one intent per booking, each event handled once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connections
+
+from payments import services
+from payments.models import FakeProviderIntent, Payment, ProcessedWebhookEvent
+from payments.providers.base import ProviderEvent
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+THREADS = 8
+
+
+def _race(work: Callable[[], object]) -> tuple[list, list]:
+    barrier = threading.Barrier(THREADS)
+    results: list = []
+    errors: list = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            results.append(work())
+        except Exception as exc:  # noqa: BLE001 - collected and asserted on
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results, errors
+
+
+def test_simultaneous_create_intent_calls_make_one_intent(booking):
+    results, errors = _race(lambda: services.payment_intent_create(booking=booking).intent_id)
+
+    assert errors == []
+    assert len(set(results)) == 1
+    assert Payment.objects.count() == 1
+    assert FakeProviderIntent.objects.count() == 1
+
+
+def test_one_event_delivered_many_times_at_once_is_handled_once(booking, confirm_spy):
+    payment = services.payment_intent_create(booking=booking)
+    FakeProviderIntent.objects.update(status="succeeded")
+    event = ProviderEvent(
+        id="evt_dup_1",
+        type="payment_intent.succeeded",
+        data_object={"id": payment.intent_id, "object": "payment_intent", "status": "succeeded"},
+    )
+
+    results, errors = _race(lambda: services.payment_event_handle(event=event, provider="fake"))
+
+    assert errors == []
+    assert sorted(results) == ["booking_confirmed"] + ["duplicate"] * (THREADS - 1)
+    assert len(confirm_spy.calls) == 1
+    assert ProcessedWebhookEvent.objects.count() == 1
+
+
+def test_paying_one_intent_from_many_tabs_confirms_once(booking, confirm_spy):
+    payment = services.payment_intent_create(booking=booking)
+
+    results, errors = _race(
+        lambda: (
+            services.fake_payment_pay(
+                payment_intent_id=payment.intent_id, card_number="4242424242424242"
+            ).status
+        )
+    )
+
+    assert errors == []
+    assert results == ["succeeded"] * THREADS
+    assert len(confirm_spy.calls) == 1
