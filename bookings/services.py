@@ -112,8 +112,11 @@ def booking_create(*, user, category_id: int, quantity: int) -> Booking:
                     expires_at=now + timedelta(seconds=settings.BOOKING_HOLD_SECONDS),
                 )
         except IntegrityError as exc:
-            # booking_one_pending_per_user: a concurrent request of the same fan won.
-            raise errors.PendingBookingExists() from exc
+            # booking_one_pending_per_user: a concurrent request of the same fan won (it
+            # committed first: PostgreSQL made this insert wait for it, then refused it).
+            if Booking.objects.filter(user_id=user.pk, status=Booking.Status.PENDING).exists():
+                raise errors.PendingBookingExists() from exc
+            raise
         if not _seats_take(category_id=category.pk, quantity=quantity):
             raise errors.InsufficientSeats()  # rolls back the insert too
     booking.category = category

@@ -25,6 +25,8 @@ BOX_OFFICE_STAFF_PERMISSIONS: tuple[tuple[str, str, str], ...] = (
     ("bookings", "ticket", "view"),
     ("payments", "payment", "view"),
     ("queueing", "queueentry", "view"),
+    # pause / resume admission and change the active cap during a sale
+    ("queueing", "queueentry", "change"),
 )
 
 

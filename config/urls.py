@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 # API prefixes carry no trailing slash: each app's api_urls.py uses config.api.api_path,
@@ -19,6 +21,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("favicon.ico", RedirectView.as_view(url=f"/{settings.STATIC_URL}img/favicon.svg")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("", include("config.site_urls")),

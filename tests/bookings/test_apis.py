@@ -352,3 +352,22 @@ def test_schema_documents_the_error_codes(api_client):
         "unknown_ticket",
     ]:
         assert code in text, code
+
+
+def test_confirm_paid_after_expiry_with_seats_gone_is_409_refunded(
+    auth_client, user, make_user, concert, hold, provider_paid, overdue
+):
+    small = TicketCategoryFactory(concert=concert, total_seats=1)
+    booking = hold(user, small, 1)
+    intent_id = provider_paid(booking)
+    overdue(booking)
+    services.booking_expire_overdue()
+    hold(make_user(), small, 1)
+    response = auth_client.patch(
+        f"/api/v1/booking/{booking.pk}/confirm", {"payment_intent_id": intent_id}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "booking_expired"
+    assert response.json()["refunded"] is True
+    booking.refresh_from_db()
+    assert booking.refunded_at is not None

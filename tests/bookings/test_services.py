@@ -483,3 +483,26 @@ def test_check_in_refuses_a_void_ticket(ticket):
 def test_check_in_unknown_code(db):
     with pytest.raises(errors.UnknownTicket):
         services.ticket_check_in(code="nope")
+
+
+def test_emails_are_plain_text_not_html_escaped(
+    user, concert, hold, provider_paid, mailoutbox, django_capture_on_commit_callbacks
+):
+    concert.name = "Simon & Garfunkel <live>"
+    concert.save()
+    category = TicketCategoryFactory(concert=concert)
+    booking = hold(user, category, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.booking_confirm(booking_id=booking.pk, payment_intent_id=provider_paid(booking))
+    message = mailoutbox[0]
+    assert "Simon & Garfunkel <live>" in message.subject
+    assert "Simon & Garfunkel <live>" in message.body
+    assert "Simon &amp; Garfunkel &lt;live&gt;" in message.alternatives[0][0]
+
+
+def test_email_tasks_retry_a_bounded_number_of_times():
+    from bookings.tasks import send_booking_confirmation_email, send_booking_refund_email
+
+    for task in (send_booking_confirmation_email, send_booking_refund_email):
+        assert task.max_retries == 5
+        assert OSError in task.autoretry_for

@@ -25,7 +25,7 @@ def _sell_one(category_id: int) -> bool:
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_resizing_while_selling_keeps_sold_plus_available_equal_to_total(make_concert):
     category = make_concert(categories=[("Floor", "50.00", 300)]).categories.get()
     start = threading.Barrier(SELLERS + 1)

@@ -10,7 +10,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from django.db import connections
@@ -85,6 +85,7 @@ class Turnstile(threading.Thread):
         self._stop_event = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        self._tick_lock = threading.Lock()  # pause() waits for a tick in flight
         self.ticks = 0
         self.errors: list[BaseException] = []
         self.missing: str | None = None
@@ -94,8 +95,9 @@ class Turnstile(threading.Thread):
             connections["default"] = self.shared_connection
         try:
             while not self._stop_event.is_set():
-                if self._running.is_set():
-                    self.tick()
+                with self._tick_lock:
+                    if self._running.is_set():
+                        self.tick()
                 self._stop_event.wait(self.interval)
         finally:
             if self.shared_connection is None:
@@ -108,7 +110,7 @@ class Turnstile(threading.Thread):
             self.missing = f"queueing.tasks.admit_all_concerts: {exc}"
             return
         try:
-            with DB_LOCK if self.shared_connection is not None else _nullcontext():
+            with DB_LOCK if self.shared_connection is not None else nullcontext():
                 admit_all_concerts()
             self.ticks += 1
         except Exception as exc:  # kept for the scenario's teardown to report
@@ -116,7 +118,8 @@ class Turnstile(threading.Thread):
                 self.errors.append(exc)
 
     def pause(self) -> None:
-        self._running.clear()
+        with self._tick_lock:
+            self._running.clear()
 
     def resume(self) -> None:
         self._running.set()
@@ -124,11 +127,6 @@ class Turnstile(threading.Thread):
     def stop(self) -> None:
         self._stop_event.set()
         self.join(timeout=10)
-
-
-@contextmanager
-def _nullcontext():
-    yield
 
 
 # ---------------------------------------------------------------------------------------

@@ -51,6 +51,12 @@ def test_fan_signs_up_waits_in_line_and_buys_two_tickets(
     page.goto("/")
     expect(page.get_by_role("heading", name="Upcoming concerts")).to_be_visible()
     journey.step(page, "home")
+    # Keyboard users: the first Tab reaches "Skip to content", which moves focus to main.
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("main")).to_be_focused()
     page.get_by_role("link", name="Aurora Skies").click()
     expect(page.get_by_role("heading", level=1, name="Aurora Skies")).to_be_visible()
     journey.step(page, "concert page")
@@ -113,7 +119,11 @@ def test_fan_signs_up_waits_in_line_and_buys_two_tickets(
         assert booking.user.email == "nora.fan@example.com"
         assert sorted(booking.tickets.values_list("code", flat=True)) == sorted(codes)
         assert _category(concert, "Seated").available_seats == seated_before - 2
-    assert any(reference in (m.subject + m.body) for m in mailoutbox), "no confirmation email"
+    # The confirmation email carries the reference and one inline QR image per ticket.
+    confirmations = [m for m in mailoutbox if reference in (m.subject + m.body)]
+    assert confirmations, f"no confirmation email; outbox: {[m.subject for m in mailoutbox]}"
+    images = [a for a in confirmations[-1].attachments if getattr(a, "get_content_maintype", None)]
+    assert sum(a.get_content_maintype() == "image" for a in images) == 2
 
 
 def test_declined_card_shows_an_error_and_the_fan_can_retry(
