@@ -23,23 +23,9 @@ class NoAutofocusWhenBoundMixin:
                 field.widget.attrs.pop("autofocus", None)
 
 
-class PhoneFieldMixin:
-    def clean_phone(self) -> str:
-        value = self.cleaned_data.get("phone", "").strip()
-        return normalize_phone(value) if value else ""
+class ProfileForm(forms.Form):
+    """The profile fields, edited on the account page and asked for at sign-up."""
 
-
-class SignupForm(NoAutofocusWhenBoundMixin, PhoneFieldMixin, forms.Form):
-    email = forms.EmailField(
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
-    )
-    password = forms.CharField(
-        strip=False,
-        max_length=4096,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 8 characters; not a common password and not all digits.",
-    )
     first_name = forms.CharField(
         label="First name", max_length=150, required=False, widget=_text("given-name")
     )
@@ -51,6 +37,25 @@ class SignupForm(NoAutofocusWhenBoundMixin, PhoneFieldMixin, forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
         help_text="International format, e.g. +44 20 7946 0958.",
+    )
+
+    def clean_phone(self) -> str:
+        value = self.cleaned_data.get("phone", "").strip()
+        return normalize_phone(value) if value else ""
+
+
+class SignupForm(NoAutofocusWhenBoundMixin, ProfileForm):
+    field_order = ["email", "password", "first_name", "last_name", "phone"]
+
+    email = forms.EmailField(
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+    password = forms.CharField(
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters; not a common password and not all digits.",
     )
 
     def clean_email(self) -> str:
@@ -96,19 +101,4 @@ class LoginForm(NoAutofocusWhenBoundMixin, forms.Form):
         strip=False,
         max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-
-
-class ProfileForm(PhoneFieldMixin, forms.Form):
-    first_name = forms.CharField(
-        label="First name", max_length=150, required=False, widget=_text("given-name")
-    )
-    last_name = forms.CharField(
-        label="Last name", max_length=150, required=False, widget=_text("family-name")
-    )
-    phone = forms.CharField(
-        max_length=32,
-        required=False,
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
-        help_text="International format, e.g. +44 20 7946 0958.",
     )
