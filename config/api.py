@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import re_path
+from django.views.defaults import server_error as django_server_error
 from drf_spectacular import openapi
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import exceptions, serializers, status
@@ -123,3 +124,17 @@ class AutoSchema(openapi.AutoSchema):
             return super().get_serializer_name(serializer, direction)
         view_name = outer.rpartition(".")[2].removesuffix("Api").removesuffix("View")
         return view_name + inner
+
+
+def api_not_found(request, *args: Any, **kwargs: Any) -> JsonResponse:
+    """The last /api/v1/ pattern: an unknown API path answers JSON, not an HTML page."""
+    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+
+
+def server_error(request, *args: Any, **kwargs: Any) -> HttpResponse:
+    """handler500: API clients get the contract's JSON body, people get the HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": "Something went wrong on our side.", "code": "server_error"}, status=500
+        )
+    return django_server_error(request)

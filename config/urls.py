@@ -4,6 +4,8 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from config.api import api_not_found
+
 # API prefixes carry no trailing slash: each app's api_urls.py uses config.api.api_path,
 # so every route answers with or without one and never redirects.
 api_v1 = [
@@ -18,6 +20,7 @@ api_v1 = [
     re_path(
         r"^docs/?$", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"
     ),
+    re_path(r"", api_not_found),  # last: unknown API paths get a JSON 404
 ]
 
 urlpatterns = [
@@ -26,3 +29,5 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("", include("config.site_urls")),
 ]
+
+handler500 = "config.api.server_error"
