@@ -8,6 +8,7 @@ them, the embedded Redis included.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,21 @@ BIN = Path(sys.executable).parent
 
 def manage(*args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], check=True, cwd=BASE_DIR)  # noqa: S603
+
+
+def run_supervised(command: list[str], *, env: os._Environ) -> int:
+    """Run honcho until it ends; a SIGINT or SIGTERM sent to this process alone (not only
+    Ctrl-C, which reaches the whole process group) is passed on, so honcho stops the web
+    server, the worker and beat and nothing is left running."""
+    honcho = subprocess.Popen(command, cwd=BASE_DIR, env=env)  # noqa: S603
+
+    def forward(signum: int, _frame: object) -> None:
+        if honcho.poll() is None:
+            honcho.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    return honcho.wait()
 
 
 def main(mode: str) -> int:
@@ -47,11 +63,7 @@ def main(mode: str) -> int:
             flush=True,
         )
         procfile = "Procfile.dev" if mode == "dev" else "Procfile"
-        honcho = [str(BIN / "honcho"), "-f", procfile, "start"]
-        try:
-            return subprocess.call(honcho, cwd=BASE_DIR, env=env)  # noqa: S603
-        except KeyboardInterrupt:
-            return 0
+        return run_supervised([str(BIN / "honcho"), "-f", procfile, "start"], env=env)
     finally:
         if redis_process is not None:
             redis_process.terminate()
