@@ -28,14 +28,18 @@ def run_supervised(command: list[str], *, env: os._Environ) -> int:
     Ctrl-C, which reaches the whole process group) is passed on, so honcho stops the web
     server, the worker and beat and nothing is left running."""
     honcho = subprocess.Popen(command, cwd=BASE_DIR, env=env)  # noqa: S603
+    stopped_on_request = False
 
     def forward(signum: int, _frame: object) -> None:
+        nonlocal stopped_on_request
+        stopped_on_request = True
         if honcho.poll() is None:
             honcho.send_signal(signal.SIGTERM)
 
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
-    return honcho.wait()
+    returncode = honcho.wait()
+    return 0 if stopped_on_request else returncode
 
 
 def main(mode: str) -> int:
