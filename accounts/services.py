@@ -161,7 +161,7 @@ def user_authenticate(*, email: str, password: str, request: HttpRequest | None 
 
 def tokens_for_user(*, user: User) -> dict[str, str]:
     refresh = RefreshToken.for_user(user)
-    update_last_login(None, user)
+    update_last_login(User, user)  # the signal handler ignores its sender
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
@@ -182,7 +182,8 @@ def _blacklist(token: RefreshToken, *, user: User) -> bool:
 
 def _parse_refresh(raw: str) -> tuple[RefreshToken, User]:
     try:
-        token = RefreshToken(raw)  # checks signature, expiry, type and the blacklist
+        # checks signature, expiry, type and the blacklist (the stubs forget str tokens)
+        token = RefreshToken(raw)  # type: ignore[arg-type]
     except TokenError as exc:
         raise TokenNotValid() from exc
     user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM), is_active=True).first()

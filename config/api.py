@@ -23,9 +23,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 class DomainError(Exception):
     """A business rule said no. Subclasses set code, status_code and a default detail."""
 
-    code = "error"
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "The request could not be completed."
+    code: str = "error"
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    default_detail: str = "The request could not be completed."
     headers: dict[str, str] | None = None  # e.g. Retry-After on a 429
 
     def __init__(self, detail: str | None = None, **extra: Any) -> None:

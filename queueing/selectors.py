@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, QuerySet, Sum
@@ -20,7 +21,8 @@ def concert_is_sold_out(*, concert_id: int, concert: Concert | None = None) -> b
     A concert with no categories yet is not "sold out": there is nothing to sell out of.
     """
     if concert is not None and hasattr(concert, "seats_available"):
-        return concert.seats_total > 0 and concert.seats_available <= 0
+        annotated: Any = concert  # carries with_seat_totals()' annotations
+        return annotated.seats_total > 0 and annotated.seats_available <= 0
     totals = TicketCategory.objects.filter(concert_id=concert_id).aggregate(
         categories=Count("id"), available=Sum("available_seats", default=0)
     )
