@@ -301,6 +301,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(QUEUE_PROMOTION_INTERVAL_SECONDS),
         "options": {"expires": float(QUEUE_PROMOTION_INTERVAL_SECONDS)},
     },
+    "queue-purge-finished": {
+        "task": "queueing.tasks.purge_finished_queues",
+        "schedule": 24 * 60 * 60.0,
+    },
     "bookings-expire-overdue": {
         "task": "bookings.tasks.expire_overdue_bookings",
         "schedule": float(BOOKING_EXPIRY_INTERVAL_SECONDS),

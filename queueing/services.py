@@ -297,3 +297,32 @@ def queue_rebuild(*, concert: Concert, force: bool = False) -> RebuildResult:
         now_ms=_ms(now),
     )
     return RebuildResult(waiting=len(waiting), prequeue=len(prequeue), active=len(active))
+
+
+# --- Clean-up -----------------------------------------------------------------------------
+FINISHED_QUEUE_GRACE = timedelta(days=1)
+FINISHED_QUEUE_LOOKBACK = timedelta(days=7)
+
+
+def queue_purge_finished(*, now: datetime | None = None) -> list[int]:
+    """Delete the Redis data of concerts that started more than a day ago.
+
+    Nobody can join or book once a concert has started, but its sorted sets (last seen,
+    admission log) would otherwise stay in Redis for good. Fans still recorded as waiting
+    or active are closed as expired. A daily beat task runs it; looking back a week lets
+    a missed day catch up. Returns the concert ids purged.
+    """
+    now = now or timezone.now()
+    concert_ids = list(
+        Concert.objects.filter(
+            starts_at__lte=now - FINISHED_QUEUE_GRACE,
+            starts_at__gt=now - FINISHED_QUEUE_LOOKBACK,
+        ).values_list("pk", flat=True)
+    )
+    for concert_id in concert_ids:
+        redis_queue.clear(concert_id)
+    QueueEntry.objects.filter(
+        concert_id__in=concert_ids,
+        status__in=[QueueEntry.Status.WAITING, QueueEntry.Status.ACTIVE],
+    ).update(status=QueueEntry.Status.EXPIRED, finished_at=now)
+    return concert_ids

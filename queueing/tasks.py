@@ -28,3 +28,9 @@ def admit_all_concerts() -> int:
         except Exception:  # one broken concert must not stop the others' turnstiles
             logger.exception("admission tick failed for concert %s", concert_id)
     return admitted
+
+
+@shared_task(name="queueing.tasks.purge_finished_queues", ignore_result=True)
+def purge_finished_queues() -> int:
+    """Beat, daily: drop the Redis data of concerts that have been played."""
+    return len(services.queue_purge_finished())
