@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -13,16 +13,12 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.validators import normalize_phone, validate_new_password
-from config.api import ErrorSerializer, ValidationErrorSerializer
+from config.api import INVALID_RESPONSE as INVALID
+from config.api import error_response as _error
 
 SIGNUP_ACCEPTED = "If this address can sign up, we have emailed it a 6-digit code."
 
 
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorSerializer, description=description)
-
-
-INVALID = OpenApiResponse(ValidationErrorSerializer, description="`invalid`: field errors.")
 THROTTLED = _error("`throttled`: too many requests; see the Retry-After header.")
 UNAUTHENTICATED = _error("`not_authenticated` or `token_not_valid`: no valid access token.")
 

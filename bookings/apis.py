@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from drf_spectacular.utils import (
-    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     inline_serializer,
@@ -15,22 +14,9 @@ from rest_framework.views import APIView
 
 from bookings import selectors, services
 from bookings.models import Booking
+from config.api import error_response as _error
 
 MAX_ID = selectors.MAX_ID
-
-ErrorSerializer = inline_serializer(
-    name="Error",
-    fields={"detail": serializers.CharField(), "code": serializers.CharField()},
-)
-
-
-def _error(description: str, *codes: str) -> OpenApiResponse:
-    """An error response for the schema: the shared error body, with its codes listed."""
-    return OpenApiResponse(
-        response=ErrorSerializer,
-        description=f"{description} (code: {', '.join(f'`{c}`' for c in codes)})",
-    )
-
 
 NOT_FOUND = _error("No such booking of yours", "not_found")
 UNAUTHENTICATED = _error("Missing or invalid credentials", "not_authenticated")

@@ -2,9 +2,7 @@
 
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
-    inline_serializer,
 )
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -13,14 +11,9 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from concerts.selectors import ConcertNotFound, concert_get, concert_list
+from config.api import error_response
 
-NOT_FOUND_RESPONSE = OpenApiResponse(
-    response=inline_serializer(
-        "ConcertNotFoundError",
-        fields={"detail": serializers.CharField(), "code": serializers.CharField()},
-    ),
-    description="No published concert with this id (`code`: `not_found`).",
-)
+NOT_FOUND_RESPONSE = error_response("No published concert with this id", "not_found")
 
 
 class ConcertOutputSerializer(serializers.Serializer):

@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import re_path
 from django.views.defaults import server_error as django_server_error
 from drf_spectacular import openapi
-from drf_spectacular.utils import extend_schema_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -111,6 +111,18 @@ class ValidationErrorSerializer(ErrorSerializer):
     """400 `invalid`: `errors` maps each field to its messages."""
 
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+def error_response(description: str, *codes: str) -> OpenApiResponse:
+    """An OpenAPI error response with the shared error body; `codes` are listed after."""
+    if codes:
+        description = f"{description} (code: {', '.join(f'`{code}`' for code in codes)})"
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+INVALID_RESPONSE = OpenApiResponse(
+    ValidationErrorSerializer, description="`invalid`: field errors."
+)
 
 
 class AutoSchema(openapi.AutoSchema):

@@ -6,12 +6,9 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import selectors, services
+from config.api import ErrorSerializer
 
-_ERROR = inline_serializer(
-    "PaymentError",
-    fields={"detail": serializers.CharField(), "code": serializers.CharField()},
-)
+from . import selectors, services
 
 
 class PaymentPubKeyApi(APIView):
@@ -48,11 +45,11 @@ class PaymentIntentCreateApi(APIView):
         request=InputSerializer,
         responses={
             201: OutputSerializer,
-            400: OpenApiResponse(_ERROR, description="invalid"),
-            401: OpenApiResponse(_ERROR, description="not authenticated"),
-            404: OpenApiResponse(_ERROR, description="not_found: not your booking"),
-            409: OpenApiResponse(_ERROR, description="booking_not_pending"),
-            502: OpenApiResponse(_ERROR, description="payment_provider_error"),
+            400: OpenApiResponse(ErrorSerializer, description="invalid"),
+            401: OpenApiResponse(ErrorSerializer, description="not authenticated"),
+            404: OpenApiResponse(ErrorSerializer, description="not_found: not your booking"),
+            409: OpenApiResponse(ErrorSerializer, description="booking_not_pending"),
+            502: OpenApiResponse(ErrorSerializer, description="payment_provider_error"),
         },
     )
     def post(self, request):
@@ -80,7 +77,7 @@ class StripeWebhookApi(APIView):
                 "WebhookReceived",
                 fields={"received": serializers.BooleanField(), "outcome": serializers.CharField()},
             ),
-            400: OpenApiResponse(_ERROR, description="bad_signature"),
+            400: OpenApiResponse(ErrorSerializer, description="bad_signature"),
         },
     )
     def post(self, request):
@@ -112,9 +109,11 @@ class FakePaymentPayApi(APIView):
         request=InputSerializer,
         responses={
             200: OutputSerializer,
-            400: OpenApiResponse(_ERROR, description="invalid"),
-            402: OpenApiResponse(_ERROR, description="card_declined (with decline_code)"),
-            404: OpenApiResponse(_ERROR, description="not_found: unknown intent or provider off"),
+            400: OpenApiResponse(ErrorSerializer, description="invalid"),
+            402: OpenApiResponse(ErrorSerializer, description="card_declined (with decline_code)"),
+            404: OpenApiResponse(
+                ErrorSerializer, description="not_found: unknown intent or provider off"
+            ),
         },
     )
     def post(self, request, payment_intent_id: str):

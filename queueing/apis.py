@@ -6,7 +6,7 @@ loading the user (TokenUser) and is answered from Redis alone, with no database 
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -14,18 +14,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
-from config.api import ErrorSerializer, ValidationErrorSerializer
+from config.api import INVALID_RESPONSE as INVALID
+from config.api import error_response as _error
 from queueing import selectors, services
 from queueing.errors import ConcertNotFound
 
 MAX_ID = 2**63 - 1
 
 
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorSerializer, description=description)
-
-
-INVALID = OpenApiResponse(ValidationErrorSerializer, description="`invalid`: field errors.")
 UNAUTHENTICATED = _error("`not_authenticated` or `token_not_valid`: no valid access token.")
 
 
