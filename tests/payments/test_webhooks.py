@@ -30,7 +30,6 @@ def stripe_payment(stripe_http, booking) -> Payment:
     return services.payment_intent_create(booking=booking)
 
 
-
 def _succeeded(booking, event_id="evt_ok_1") -> str:
     return stripe_event(
         "payment_intent.succeeded",
