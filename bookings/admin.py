@@ -1,12 +1,12 @@
 """Staff admin for bookings: search and filter, tickets inline, money read-only, and a
-"cancel with refund" action that goes through bookings.services.booking_cancel_confirmed."""
+"cancel with refund" action that goes through checkout.services.booking_cancel_confirmed."""
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from bookings.models import Booking, Ticket
-from bookings.services import booking_cancel_confirmed
+from checkout.services import booking_cancel_confirmed
 from config.api import DomainError
 
 

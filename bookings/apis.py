@@ -121,44 +121,6 @@ class BookingPendingApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class BookingConfirmApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        payment_intent_id = serializers.CharField(max_length=255)
-
-    @extend_schema(
-        operation_id="booking_confirm",
-        summary="Confirm a booking once its payment succeeded (repeating it is harmless)",
-        description=(
-            "The payment is verified with the provider. A booking paid after its hold "
-            "expired is confirmed if its seats are still free; otherwise the payment is "
-            "refunded and 409 `booking_expired` answers (with `refunded: true`). A cancelled "
-            "booking that was paid is refunded: 409 `booking_cancelled`."
-        ),
-        request=InputSerializer,
-        responses={
-            200: BookingOutputSerializer,
-            400: _error("Bad input", "invalid"),
-            401: UNAUTHENTICATED,
-            402: _error("The payment has not succeeded", "payment_not_completed"),
-            404: NOT_FOUND,
-            409: _error(
-                "The hold expired and its seats are gone, or the booking was cancelled",
-                "booking_expired",
-                "booking_cancelled",
-            ),
-        },
-        tags=["booking"],
-    )
-    def patch(self, request, pk: str):
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        booking = selectors.booking_get(user=request.user, booking_id=int(pk))
-        booking = services.booking_confirm(booking_id=booking.pk, **serializer.validated_data)
-        return Response(
-            booking_data(selectors.booking_get(user=request.user, booking_id=booking.pk))
-        )
-
-
 class BookingConfirmedApi(APIView):
     @extend_schema(
         operation_id="booking_confirmed_get",

@@ -1,4 +1,5 @@
-"""Booking lifecycle: where money and seats meet.
+"""Booking lifecycle: holds, cancel, expiry, check-in, and the locked transitions that the
+checkout app (where a payment meets seats: confirm, late payment, refunds) drives.
 
 Invariants every function here keeps, for each ticket category:
     available_seats + seats of pending bookings + seats of confirmed bookings == total_seats
@@ -6,8 +7,8 @@ Invariants every function here keeps, for each ticket category:
 - A booking's status changes only by a conditional transition (or under its row lock), and
   whoever makes the transition is the only one to move its seats, so a confirmation racing
   the expiry sweep or a cancel wins or loses cleanly and seats are never released twice.
-- Money is never kept without tickets: a payment that arrives for a booking whose seats
-  are gone (or that was cancelled) is refunded and the fan is told.
+- This module knows nothing of payments: checkout.services decides, under the row lock,
+  what a payment means for a booking and calls the transitions below.
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ from django.utils import timezone
 from bookings import errors, selectors
 from bookings.models import Booking, Ticket
 from concerts.models import TicketCategory
-from payments import services as payment_services
-from payments.errors import PaymentNotCompleted
 from queueing import services as queue_services
 
 logger = logging.getLogger(__name__)
@@ -35,7 +34,7 @@ EXPIRY_BATCH_SIZE = 200
 # --- seats -----------------------------------------------------------------------------
 
 
-def _seats_take(*, category_id: int, quantity: int) -> bool:
+def seats_take(*, category_id: int, quantity: int) -> bool:
     """Take `quantity` seats in one conditional UPDATE; False when not enough are left."""
     return bool(
         TicketCategory.objects.filter(pk=category_id, available_seats__gte=quantity).update(
@@ -44,7 +43,7 @@ def _seats_take(*, category_id: int, quantity: int) -> bool:
     )
 
 
-def _seats_release(*, category_id: int, quantity: int) -> None:
+def seats_release(*, category_id: int, quantity: int) -> None:
     # Only the winner of a booking's status transition calls this, once per booking;
     # the category's CHECK (available <= total) would refuse a double release anyway.
     TicketCategory.objects.filter(pk=category_id).update(
@@ -117,7 +116,7 @@ def booking_create(*, user, category_id: int, quantity: int) -> Booking:
             if Booking.objects.filter(user_id=user.pk, status=Booking.Status.PENDING).exists():
                 raise errors.PendingBookingExists() from exc
             raise
-        if not _seats_take(category_id=category.pk, quantity=quantity):
+        if not seats_take(category_id=category.pk, quantity=quantity):
             raise errors.InsufficientSeats()  # rolls back the insert too
     booking.category = category
     booking.concert = category.concert
@@ -140,7 +139,7 @@ def booking_cancel(*, user) -> Booking:
         if not won:
             # Confirmed, expired or cancelled a moment ago by someone else.
             raise errors.BookingNotFound("You have no booking waiting for payment.")
-        _seats_release(category_id=booking.category_id, quantity=booking.quantity)
+        seats_release(category_id=booking.category_id, quantity=booking.quantity)
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_at = now
     return booking
@@ -158,7 +157,7 @@ def booking_expire(*, booking_id: int, now: datetime | None = None) -> bool:
             pk=booking_id, status=Booking.Status.PENDING, expires_at__lte=now
         ).update(status=Booking.Status.EXPIRED, expired_at=now)
         if won:
-            _seats_release(category_id=booking["category_id"], quantity=booking["quantity"])
+            seats_release(category_id=booking["category_id"], quantity=booking["quantity"])
     return bool(won)
 
 
@@ -185,11 +184,23 @@ def booking_expire_overdue(
         last_id = ids[-1]
 
 
-# --- confirm ---------------------------------------------------------------------------
+# --- transitions the checkout app drives (the caller holds the booking's row lock) -------
 
 
-def _tickets_issue(*, booking: Booking) -> None:
+def booking_mark_confirmed(*, booking: Booking, from_status: str, now: datetime) -> None:
+    """Move a locked booking from `from_status` to confirmed and issue its tickets; after
+    commit its queue slot goes to the next fan and the tickets are emailed. The caller
+    (checkout) holds the row lock, has verified the payment and, for an expired booking,
+    has taken the seats again."""
+    won = Booking.objects.filter(pk=booking.pk, status=from_status).update(
+        status=Booking.Status.CONFIRMED, confirmed_at=now
+    )
+    if not won:  # cannot happen under the row lock; refuse loudly rather than oversell
+        raise RuntimeError(f"booking {booking.pk} changed status under its lock")
+    booking.status = Booking.Status.CONFIRMED
+    booking.confirmed_at = now
     Ticket.objects.bulk_create([Ticket(booking=booking) for _ in range(booking.quantity)])
+    _after_confirm(booking=booking)
 
 
 def _after_confirm(*, booking: Booking) -> None:
@@ -207,145 +218,26 @@ def _after_confirm(*, booking: Booking) -> None:
     )
 
 
-def _refund_late_payment(*, booking: Booking, reason: str) -> None:
-    """Give back a payment we cannot honour; runs under the booking's row lock, once."""
-    if booking.refunded_at is not None:
-        return
-    payment_services.payment_refund(booking=booking, reason=reason)
-    booking.refunded_at = timezone.now()
-    booking.refund_reason = reason
-    booking.save(update_fields=["refunded_at", "refund_reason"])
+def booking_mark_cancelled_refunded(*, booking: Booking, reason: str, now: datetime) -> None:
+    """Cancel a locked, confirmed booking whose payment was already given back: its tickets
+    are voided, its seats return to sale and the fan is emailed after commit."""
+    won = Booking.objects.filter(pk=booking.pk, status=Booking.Status.CONFIRMED).update(
+        status=Booking.Status.CANCELLED, cancelled_at=now, refunded_at=now, refund_reason=reason
+    )
+    if not won:
+        raise RuntimeError(f"booking {booking.pk} changed status under its lock")
+    booking.tickets.exclude(status=Ticket.Status.VOID).update(status=Ticket.Status.VOID)
+    seats_release(category_id=booking.category_id, quantity=booking.quantity)
+    booking_refund_email_schedule(booking_id=booking.pk)
+
+
+def booking_refund_email_schedule(*, booking_id: int) -> None:
+    """Tell the fan, once the transaction that recorded the refund commits."""
     from bookings.tasks import send_booking_refund_email
 
     transaction.on_commit(
-        lambda: send_booking_refund_email.delay(booking_id=booking.pk), robust=True
+        lambda: send_booking_refund_email.delay(booking_id=booking_id), robust=True
     )
-
-
-REFUND_SEATS_GONE = "Paid after the hold expired and its seats were sold."
-REFUND_OVER_FAN_LIMIT = "Paid after the hold expired; confirming would exceed the ticket limit."
-REFUND_CANCELLED = "Paid for a booking that was cancelled."
-
-
-def booking_confirm(*, booking_id: int, payment_intent_id: str) -> Booking:
-    """Confirm a booking once its payment really succeeded, and issue its tickets.
-
-    The one confirmation path: PATCH /booking/{id}/confirm and the payment-succeeded
-    handlers (Stripe webhook, fake provider) call it. It asks the payments app to verify
-    the intent against the booking's amount, currency and id (PaymentNotCompleted, 402),
-    then, under the booking's row lock:
-    - pending -> confirmed, tickets issued, queue slot released and the email sent after
-      commit (the pending booking still holds its seats, even if overdue and not swept);
-    - already confirmed -> returned unchanged (repeating is harmless);
-    - expired -> the seats are taken again if still free (and the fan limit allows) and
-      the booking is confirmed; otherwise the payment is refunded, recorded and the fan
-      emailed, and BookingExpired (409) is raised;
-    - cancelled -> the payment is refunded and BookingCancelled (409) is raised.
-    An expired or cancelled booking with no succeeded payment raises BookingExpired /
-    BookingCancelled. Unknown booking: BookingNotFound.
-    """
-    booking = Booking.objects.filter(pk=booking_id).first()
-    if booking is None:
-        raise errors.BookingNotFound()
-    if booking.status == Booking.Status.CONFIRMED:
-        return booking
-    try:
-        # The provider call stays outside the transaction: no row lock waits on the network.
-        payment_services.payment_verify(booking=booking, payment_intent_id=payment_intent_id)
-    except PaymentNotCompleted:
-        if booking.status == Booking.Status.EXPIRED:
-            raise errors.BookingExpired() from None
-        if booking.status == Booking.Status.CANCELLED:
-            raise errors.BookingCancelled() from None
-        raise
-
-    refused: errors.DomainError | None = None
-    with transaction.atomic():
-        booking = Booking.objects.select_for_update().get(pk=booking_id)
-        now = timezone.now()
-        if booking.status == Booking.Status.CONFIRMED:
-            return booking
-        if booking.status == Booking.Status.PENDING:
-            _booking_mark_confirmed(booking=booking, from_status=Booking.Status.PENDING, now=now)
-        elif booking.status == Booking.Status.EXPIRED:
-            refund_reason = _booking_retake_or_refusal(booking=booking)
-            if refund_reason is None:
-                _booking_mark_confirmed(
-                    booking=booking, from_status=Booking.Status.EXPIRED, now=now
-                )
-            else:
-                _refund_late_payment(booking=booking, reason=refund_reason)
-                refused = errors.BookingExpired(
-                    "This booking expired and its seats are gone: your payment was refunded.",
-                    refunded=True,
-                )
-        else:  # cancelled
-            _refund_late_payment(booking=booking, reason=REFUND_CANCELLED)
-            refused = errors.BookingCancelled(
-                "This booking was cancelled: your payment was refunded.", refunded=True
-            )
-    if refused is not None:
-        raise refused
-    return booking
-
-
-def _booking_retake_or_refusal(*, booking: Booking) -> str | None:
-    """For a paid, expired booking: take its seats again if allowed; else why we refund."""
-    if booking.refunded_at is not None:
-        return REFUND_SEATS_GONE
-    held = selectors.fan_tickets_held(
-        user_id=booking.user_id, concert_id=booking.concert_id, exclude_booking_id=booking.pk
-    )
-    if held + booking.quantity > settings.MAX_TICKETS_PER_FAN:
-        return REFUND_OVER_FAN_LIMIT
-    if not _seats_take(category_id=booking.category_id, quantity=booking.quantity):
-        return REFUND_SEATS_GONE
-    return None
-
-
-def _booking_mark_confirmed(*, booking: Booking, from_status: str, now: datetime) -> None:
-    won = Booking.objects.filter(pk=booking.pk, status=from_status).update(
-        status=Booking.Status.CONFIRMED, confirmed_at=now
-    )
-    if not won:  # cannot happen under the row lock; refuse loudly rather than oversell
-        raise RuntimeError(f"booking {booking.pk} changed status under its lock")
-    booking.status = Booking.Status.CONFIRMED
-    booking.confirmed_at = now
-    _tickets_issue(booking=booking)
-    _after_confirm(booking=booking)
-
-
-# --- cancel a confirmed booking (box office / admin) -----------------------------------
-
-
-def booking_cancel_confirmed(
-    *, booking_id: int, reason: str = "Cancelled by the box office."
-) -> Booking:
-    """Cancel a confirmed booking with a refund: the payment goes back through the provider,
-    its tickets are voided and its seats return to sale, all or nothing.
-
-    BookingNotConfirmed if it is not confirmed; provider errors propagate and change nothing.
-    """
-    with transaction.atomic():
-        booking = Booking.objects.select_for_update().filter(pk=booking_id).first()
-        if booking is None:
-            raise errors.BookingNotFound()
-        if booking.status != Booking.Status.CONFIRMED:
-            raise errors.BookingNotConfirmed()
-        payment_services.payment_refund(booking=booking, reason=reason)
-        now = timezone.now()
-        Booking.objects.filter(pk=booking.pk, status=Booking.Status.CONFIRMED).update(
-            status=Booking.Status.CANCELLED, cancelled_at=now, refunded_at=now, refund_reason=reason
-        )
-        booking.tickets.exclude(status=Ticket.Status.VOID).update(status=Ticket.Status.VOID)
-        _seats_release(category_id=booking.category_id, quantity=booking.quantity)
-        booking.refresh_from_db()
-        from bookings.tasks import send_booking_refund_email
-
-        transaction.on_commit(
-            lambda: send_booking_refund_email.delay(booking_id=booking.pk), robust=True
-        )
-    return booking
 
 
 # --- check-in --------------------------------------------------------------------------

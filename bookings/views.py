@@ -56,7 +56,7 @@ def select(request, concert_id: int):
         except DomainError as exc:
             messages.error(request, exc.detail)
             return redirect("bookings:select", concert_id=concert.pk)
-        return redirect("payments:checkout", booking_id=booking.pk)
+        return redirect("checkout:checkout", booking_id=booking.pk)
     return render(
         request,
         "bookings/select.html",

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "queueing",
     "bookings",
     "payments",
+    "checkout",
 ]
 
 MIDDLEWARE = [
@@ -309,6 +310,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bookings.tasks.expire_overdue_bookings",
         "schedule": float(BOOKING_EXPIRY_INTERVAL_SECONDS),
         "options": {"expires": float(BOOKING_EXPIRY_INTERVAL_SECONDS)},
+    },
+    "checkout-settle-due-refunds": {
+        "task": "checkout.tasks.settle_due_refunds",
+        "schedule": 300.0,
+        "options": {"expires": 300.0},
     },
 }
 

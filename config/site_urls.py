@@ -7,6 +7,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("queue/", include("queueing.urls")),
     path("bookings/", include("bookings.urls")),
-    path("checkout/", include("payments.urls")),
+    path("checkout/", include("checkout.urls")),
     path("", include("accounts.health_urls")),
 ]

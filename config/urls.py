@@ -13,8 +13,10 @@ api_v1 = [
     path("concert", include("concerts.api_urls")),
     path("queue", include("queueing.api_urls")),
     path("booking", include("bookings.api_urls")),
+    path("booking", include("checkout.booking_api_urls")),  # PATCH /booking/{id}/confirm
     path("checkin", include("bookings.checkin_api_urls")),
     path("payment", include("payments.api_urls")),
+    path("payment", include("checkout.payment_api_urls")),  # create-intent, webhook, fake pay
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its init script as a file: the CSP forbids inline scripts.
     re_path(

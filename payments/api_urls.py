@@ -5,11 +5,4 @@ from . import apis
 app_name = "payments_api"
 urlpatterns = [
     api_path("pub-key", apis.PaymentPubKeyApi.as_view(), name="pub-key"),
-    api_path("create-intent", apis.PaymentIntentCreateApi.as_view(), name="create-intent"),
-    api_path("webhook/stripe", apis.StripeWebhookApi.as_view(), name="webhook-stripe"),
-    api_path(
-        r"fake/(?P<payment_intent_id>[A-Za-z0-9_]{1,255})/pay",
-        apis.FakePaymentPayApi.as_view(),
-        name="fake-pay",
-    ),
 ]

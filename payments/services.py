@@ -1,30 +1,33 @@
-"""Payments: intents per booking, verification with the provider, refunds, provider events.
+"""Payments: intents, verification with the provider, refunds, and the provider event log.
 
 Every money fact comes from the provider (Stripe, or the fake provider's ledger), never from
-the client. Provider events are handled exactly once (ProcessedWebhookEvent), and a payment's
+the client. Provider events are recorded once (ProcessedWebhookEvent), and a payment's
 status only moves forward: requires_payment/failed/processing -> succeeded -> refunded, so a
 late or replayed event cannot undo a success or a refund.
 
-The only call back into bookings is `bookings.services.booking_confirm`, from the
-payment-succeeded handler (shared by the Stripe webhook and the fake provider's pay route).
+This app is a library: it imports no other app. A booking is anything with the attributes
+of `PayableBooking`; what a succeeded payment means for seats is decided by the checkout
+app, which calls these functions. No function here calls the provider inside a database
+transaction or while holding a row lock: a slow provider never holds locks of ours.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.api import DomainError, NotFound
+from config.api import NotFound
 
 from .errors import (
     BadSignature,
     BookingNotPending,
-    CardDeclined,
     FakeProviderDisabled,
     PaymentNotCompleted,
     PaymentNotRefundable,
@@ -42,8 +45,26 @@ from .providers.base import (
     to_minor_units,
 )
 
-if TYPE_CHECKING:
-    from bookings.models import Booking
+
+class PayableBooking(Protocol):
+    """What payments needs to know of a booking (bookings.models.Booking has all of it)."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def reference(self) -> str: ...
+    @property
+    def total_amount(self) -> Decimal: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def expires_at(self) -> datetime: ...
+
+
+# The one booking status that may start a payment (bookings' "pending").
+PAYABLE_STATUS = "pending"
 
 logger = logging.getLogger(__name__)
 
@@ -64,14 +85,14 @@ OPEN_STATUSES = (
 )
 
 
-def intent_idempotency_key(booking: Booking) -> str:
+def intent_idempotency_key(booking: PayableBooking) -> str:
     # The reference too: a booking id alone repeats after a database reset, and Stripe
     # rejects a key reused with different parameters for 24 hours.
-    return f"booking-{booking.id}-{booking.reference}-intent"
+    return f"booking-{booking.pk}-{booking.reference}-intent"
 
 
-def refund_idempotency_key(booking: Booking) -> str:
-    return f"booking-{booking.id}-{booking.reference}-refund"
+def refund_idempotency_key(booking: PayableBooking) -> str:
+    return f"booking-{booking.pk}-{booking.reference}-refund"
 
 
 def _provider_call(call, *args: Any, **kwargs: Any):
@@ -85,7 +106,7 @@ def _provider_call(call, *args: Any, **kwargs: Any):
 # --- Intents ------------------------------------------------------------------------------
 
 
-def payment_intent_create(*, booking: Booking) -> Payment:
+def payment_intent_create(*, booking: PayableBooking) -> Payment:
     """The booking's payment intent: created once, then the same one again.
 
     Refuses a booking that is not pending or whose hold has run out (BookingNotPending).
@@ -93,12 +114,10 @@ def payment_intent_create(*, booking: Booking) -> Payment:
     (Stripe answers the same intent), and a unique (booking, provider) row settles the race.
     Raises PaymentProviderError when the provider cannot be reached.
     """
-    from bookings.models import Booking as BookingModel
-
-    if booking.status != BookingModel.Status.PENDING:
+    if booking.status != PAYABLE_STATUS:
         raise BookingNotPending()
     provider = get_provider()
-    existing = Payment.objects.filter(booking=booking, provider=provider.name).first()
+    existing = Payment.objects.filter(booking_id=booking.pk, provider=provider.name).first()
     if existing is not None:
         return existing
     if booking.expires_at <= timezone.now():
@@ -108,14 +127,14 @@ def payment_intent_create(*, booking: Booking) -> Payment:
         provider.intent_create,
         amount_minor=to_minor_units(booking.total_amount, booking.currency),
         currency=booking.currency.lower(),
-        metadata={"booking_id": str(booking.id), "reference": booking.reference},
+        metadata={"booking_id": str(booking.pk), "reference": booking.reference},
         idempotency_key=intent_idempotency_key(booking),
         description=f"boxoffice booking {booking.reference}",
     )
     try:
         with transaction.atomic():
             return Payment.objects.create(
-                booking=booking,
+                booking_id=booking.pk,
                 provider=provider.name,
                 intent_id=intent.id,
                 client_secret=intent.client_secret,
@@ -125,10 +144,10 @@ def payment_intent_create(*, booking: Booking) -> Payment:
             )
     except IntegrityError:
         # A concurrent request for the same booking stored the (same) intent first.
-        return Payment.objects.get(booking=booking, provider=provider.name)
+        return Payment.objects.get(booking_id=booking.pk, provider=provider.name)
 
 
-def payment_verify(*, booking: Booking, payment_intent_id: str) -> Payment:
+def payment_verify(*, booking: PayableBooking, payment_intent_id: str) -> Payment:
     """Ask the provider whether this booking's payment really succeeded.
 
     Checks the intent belongs to one of our payments for this booking, and the provider's
@@ -138,7 +157,7 @@ def payment_verify(*, booking: Booking, payment_intent_id: str) -> Payment:
     an unknown intent; PaymentProviderError (502) when the provider cannot be reached.
     """
     payment = Payment.objects.filter(
-        intent_id=str(payment_intent_id), booking_id=booking.id
+        intent_id=str(payment_intent_id), booking_id=booking.pk
     ).first()
     if payment is None:
         raise PaymentNotCompleted(MSG_NO_SUCH_PAYMENT)
@@ -157,7 +176,7 @@ def payment_verify(*, booking: Booking, payment_intent_id: str) -> Payment:
         raise PaymentNotCompleted(MSG_WRONG_AMOUNT)
     if intent.currency.lower() != booking.currency.lower():
         raise PaymentNotCompleted(MSG_WRONG_CURRENCY)
-    if intent.metadata.get("booking_id") != str(booking.id):
+    if intent.metadata.get("booking_id") != str(booking.pk):
         raise PaymentNotCompleted(MSG_WRONG_BOOKING)
 
     _mark_succeeded(payment.pk)
@@ -185,130 +204,137 @@ def _mark_succeeded(payment_pk: int, provider_response: dict | None = None) -> b
 # --- Refunds ------------------------------------------------------------------------------
 
 
-def payment_refund(*, booking: Booking, reason: str) -> Payment:
+def payment_refund(*, booking: PayableBooking, reason: str) -> Payment:
     """Refund the booking's succeeded payment in full, through its provider.
 
-    Safe to repeat: a refunded payment is returned as it is, the row is locked while the
-    provider is asked, and the provider call carries a key derived from the booking.
-    Raises PaymentNotRefundable (409) when the booking has no succeeded payment, and
-    PaymentProviderError (502) when the provider refuses or cannot be reached.
+    Safe to repeat and to race: a refunded payment is returned as it is, and the provider
+    call carries a key derived from the booking, so two callers get the same refund and
+    one conditional UPDATE records it. No transaction or row lock is open while the
+    provider is asked. Raises PaymentNotRefundable (409) when the booking has no succeeded
+    payment, and PaymentProviderError (502) when the provider refuses or cannot be reached.
     """
-    with transaction.atomic():
-        payment = (
-            Payment.objects.select_for_update()
-            .filter(
-                booking_id=booking.id,
-                status__in=[Payment.Status.SUCCEEDED, Payment.Status.REFUNDED],
-            )
-            .order_by("-created_at")
-            .first()
+    payment = (
+        Payment.objects.filter(
+            booking_id=booking.pk,
+            status__in=[Payment.Status.SUCCEEDED, Payment.Status.REFUNDED],
         )
-        if payment is None:
-            raise PaymentNotRefundable()
-        if payment.status == Payment.Status.REFUNDED:
-            return payment
-        provider = get_provider(payment.provider)
-        try:
-            refund = provider.refund_create(
-                intent_id=payment.intent_id,
-                amount_minor=to_minor_units(payment.amount, payment.currency),
-                idempotency_key=refund_idempotency_key(booking),
-                reason=reason,
-            )
-        except (ProviderRequestError, ProviderCardError) as exc:
-            logger.error("Refund of %s failed: %s", payment.intent_id, exc)
-            raise PaymentProviderError(f"The refund failed: {exc}") from exc
-        now = timezone.now()
-        payment.status = Payment.Status.REFUNDED
-        payment.refund_id = refund.id
-        payment.refund_status = refund.status
-        payment.refund_reason = reason[:255]
-        payment.refunded_amount = from_minor_units(refund.amount_minor, payment.currency)
-        payment.refunded_at = now
-        payment.provider_response = {**payment.provider_response, "last_refund": refund.raw}
-        payment.save()
+        .order_by("-created_at")
+        .first()
+    )
+    if payment is None:
+        raise PaymentNotRefundable()
+    if payment.status == Payment.Status.REFUNDED:
+        return payment
+    provider = get_provider(payment.provider)
+    try:
+        refund = provider.refund_create(
+            intent_id=payment.intent_id,
+            amount_minor=to_minor_units(payment.amount, payment.currency),
+            idempotency_key=refund_idempotency_key(booking),
+            reason=reason,
+        )
+    except (ProviderRequestError, ProviderCardError) as exc:
+        logger.error("Refund of %s failed: %s", payment.intent_id, exc)
+        raise PaymentProviderError(f"The refund failed: {exc}") from exc
+    now = timezone.now()
+    Payment.objects.filter(pk=payment.pk, status=Payment.Status.SUCCEEDED).update(
+        status=Payment.Status.REFUNDED,
+        refund_id=refund.id,
+        refund_status=refund.status,
+        refund_reason=reason[:255],
+        refunded_amount=from_minor_units(refund.amount_minor, payment.currency),
+        refunded_at=now,
+        updated_at=now,
+        provider_response={**payment.provider_response, "last_refund": refund.raw},
+    )
+    payment.refresh_from_db()
     logger.info("Refunded %s for booking %s: %s", payment.intent_id, booking.reference, reason)
     return payment
 
 
 # --- Provider events (Stripe webhooks and the fake provider's payments) ----------------------
+#
+# The event log is payments' own: checkout records a payment_intent.succeeded event together
+# with what it did to the booking (payment_event_record inside its transaction); every
+# other event type changes only payments' rows and is handled here (payment_event_handle).
 
 
-def stripe_webhook_receive(*, payload: bytes, signature_header: str) -> str:
-    """Verify a Stripe webhook over its raw body and handle it once. Raises BadSignature."""
+def stripe_event_verify(*, payload: bytes, signature_header: str) -> ProviderEvent:
+    """Verify a Stripe webhook over its raw body (HMAC, no network). Raises BadSignature."""
     from .providers.stripe_provider import stripe_webhook_event_parse
 
     try:
-        event = stripe_webhook_event_parse(payload=payload, signature_header=signature_header)
+        return stripe_webhook_event_parse(payload=payload, signature_header=signature_header)
     except InvalidWebhookSignature as exc:
         logger.warning("Rejected a Stripe webhook: %s", exc)
         raise BadSignature() from exc
-    return payment_event_handle(event=event, provider=Payment.Provider.STRIPE)
+
+
+def payment_event_seen(*, event_id: str) -> bool:
+    """Whether this provider event was already handled (a replay changes nothing)."""
+    return ProcessedWebhookEvent.objects.filter(event_id=event_id).exists()
+
+
+def payment_event_record(*, event: ProviderEvent, provider: str, outcome: str) -> bool:
+    """Record the event id with what it caused, inside the caller's transaction, so the id
+    and its effects commit together. False when the id is already recorded (a duplicate
+    delivered concurrently waits on the unique index, then lands here): the caller rolls
+    its effects back."""
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction stays usable
+            ProcessedWebhookEvent.objects.create(
+                event_id=event.id,
+                event_type=event.type[:64],
+                provider=provider,
+                intent_id=event_intent_id(event)[:255],
+                outcome=outcome[:255],
+            )
+    except IntegrityError:
+        logger.info("Provider event %s already handled", event.id)
+        return False
+    return True
 
 
 def payment_event_handle(*, event: ProviderEvent, provider: str) -> str:
-    """Handle one provider event exactly once; returns what happened (also recorded).
-
-    The event id is recorded in the same transaction as its effects: a replay, or a
-    duplicate delivered concurrently (it waits on the unique index), changes nothing.
-    An unexpected error rolls everything back so the provider delivers the event again.
-    """
-    intent_id = _event_intent_id(event)
+    """Handle one provider event that changes only payments' rows, exactly once; returns
+    what happened (also recorded). The id and its effects share one transaction, which
+    makes no network call. payment_intent.succeeded here only marks the payment: the
+    checkout app handles that event when a booking must react."""
+    intent_id = event_intent_id(event)
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = ProcessedWebhookEvent.objects.create(
-                    event_id=event.id,
-                    event_type=event.type[:64],
-                    provider=provider,
-                    intent_id=intent_id[:255],
-                )
-        except IntegrityError:
-            logger.info("Provider event %s already handled", event.id)
-            return "duplicate"
         handler = _EVENT_HANDLERS.get(event.type)
         outcome = handler(event, intent_id) if handler else "ignored"
-        record.outcome = outcome[:255]
-        record.save(update_fields=["outcome"])
+        if not payment_event_record(event=event, provider=provider, outcome=outcome):
+            transaction.set_rollback(True)
+            return "duplicate"
     return outcome
 
 
-def _event_intent_id(event: ProviderEvent) -> str:
+def event_intent_id(event: ProviderEvent) -> str:
     obj = event.data_object
     if obj.get("object") == "payment_intent" or event.type.startswith("payment_intent."):
         return str(obj.get("id") or "")
     return str(obj.get("payment_intent") or "")
 
 
-def _on_intent_succeeded(event: ProviderEvent, intent_id: str) -> str:
+def payment_mark_succeeded(*, intent_id: str, provider_response: dict) -> Payment | None:
+    """Record the provider's word that an intent succeeded (forward-only); returns the
+    payment as it now stands, None for an intent we never created."""
     payment = Payment.objects.filter(intent_id=intent_id).first()
     if payment is None:
+        return None
+    _mark_succeeded(payment.pk, provider_response=provider_response)
+    payment.refresh_from_db()
+    return payment
+
+
+def _on_intent_succeeded(event: ProviderEvent, intent_id: str) -> str:
+    payment = payment_mark_succeeded(intent_id=intent_id, provider_response=event.data_object)
+    if payment is None:
         return "unknown_intent"
-    _mark_succeeded(payment.pk, provider_response=event.data_object)
-    payment.refresh_from_db(fields=["status"])
     if payment.status == Payment.Status.REFUNDED:
         return "already_refunded"
-
-    from bookings.services import booking_confirm
-
-    try:
-        # No savepoint of ours around it: booking_confirm keeps what it must keep (a refund
-        # of a late payment, recorded) before it raises, and that must commit with the event.
-        booking_confirm(booking_id=payment.booking_id, payment_intent_id=intent_id)
-    except PaymentProviderError:
-        raise  # transient: roll back so the event is delivered (or paid) again
-    except DomainError as exc:
-        # The money is recorded; the booking said no (e.g. expired and refunded). Answering
-        # an error would only make Stripe retry an event that cannot succeed.
-        logger.warning(
-            "Payment %s succeeded but booking %s was not confirmed: %s (%s)",
-            intent_id,
-            payment.booking_id,
-            exc.detail,
-            exc.code,
-        )
-        return f"booking_not_confirmed:{exc.code}"
-    return "booking_confirmed"
+    return "payment_succeeded"
 
 
 def _on_intent_failed(event: ProviderEvent, intent_id: str) -> str:
@@ -364,13 +390,11 @@ _EVENT_HANDLERS = {
 # --- The fake provider ----------------------------------------------------------------------
 
 
-def fake_payment_pay(*, payment_intent_id: str, card_number: str) -> Payment:
-    """Pay a fake intent with a test card (only when PAYMENT_PROVIDER=fake).
-
-    Success becomes a payment_intent.succeeded event through payment_event_handle, the same
-    handler as Stripe's webhook (so it confirms the booking); paying a succeeded intent
-    again is a no-op. A decline becomes payment_intent.payment_failed, then raises
-    CardDeclined (402) with the decline code; the same intent can be paid again.
+def fake_payment_charge(*, payment_intent_id: str, card_number: str) -> ProviderEvent:
+    """Charge a fake intent with a test card (only when PAYMENT_PROVIDER=fake) and return
+    the event the fake provider "sends": payment_intent.succeeded (one id per intent, so
+    paying a succeeded intent again is a duplicate) or payment_intent.payment_failed.
+    The checkout app hands the event to the same handler as Stripe's webhook.
     Raises FakeProviderDisabled / NotFound (404) for another provider or an unknown intent.
     """
     if settings.PAYMENT_PROVIDER != Payment.Provider.FAKE:
@@ -382,26 +406,19 @@ def fake_payment_pay(*, payment_intent_id: str, card_number: str) -> Payment:
     ).first()
     if payment is None:
         raise NotFound("No such payment.")
-    provider = FakeProvider()
-    intent = _provider_call(
+    provider = get_provider(Payment.Provider.FAKE)
+    if not isinstance(provider, FakeProvider):  # pragma: no cover - configuration error
+        raise FakeProviderDisabled()
+    intent: ProviderIntent = _provider_call(
         provider.intent_pay, intent_id=payment.intent_id, card_number=card_number
     )
     if intent.status == "succeeded":
-        # One id per intent: paying a succeeded intent again is a duplicate event.
         event_id, event_type = f"evt_fake_{intent.id}_succeeded", "payment_intent.succeeded"
     else:
         event_id, event_type = f"evt_fake_{secrets.token_hex(12)}", "payment_intent.payment_failed"
-    event = ProviderEvent(
+    return ProviderEvent(
         id=event_id,
         type=event_type,
         data_object=intent.raw,
         raw={"id": event_id, "type": event_type, "data": {"object": intent.raw}},
     )
-    payment_event_handle(event=event, provider=Payment.Provider.FAKE)
-    payment.refresh_from_db()
-    if intent.status != "succeeded":
-        raise CardDeclined(
-            intent.failure_message or CardDeclined.default_detail,
-            decline_code=intent.failure_code,
-        )
-    return payment

@@ -5,6 +5,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from bookings import services
 from bookings.models import Booking, Ticket
+from checkout import services as checkout_services
 from tests.bookings.conftest import assert_seats_balance
 from tests.factories import TicketCategoryFactory
 
@@ -37,7 +38,9 @@ def client_for(user) -> APIClient:
 def confirmed(user, category, hold, provider_paid, django_capture_on_commit_callbacks):
     booking = hold(user, category, 2)
     with django_capture_on_commit_callbacks(execute=True):
-        services.booking_confirm(booking_id=booking.pk, payment_intent_id=provider_paid(booking))
+        checkout_services.booking_confirm(
+            booking_id=booking.pk, payment_intent_id=provider_paid(booking)
+        )
     booking.refresh_from_db()
     return booking
 
@@ -275,7 +278,9 @@ def test_mine_lists_confirmed_bookings_in_constant_queries(
         category = TicketCategoryFactory(concert=concert, name=f"C{index}")
         give_slot(user, concert)
         booking = services.booking_create(user=user, category_id=category.pk, quantity=2)
-        services.booking_confirm(booking_id=booking.pk, payment_intent_id=provider_paid(booking))
+        checkout_services.booking_confirm(
+            booking_id=booking.pk, payment_intent_id=provider_paid(booking)
+        )
     other = make_user()
     give_slot(other, concert)
     services.booking_create(user=other, category_id=category.pk, quantity=1)
@@ -314,7 +319,7 @@ def test_checkin_api(staff_client, confirmed):
 
 def test_checkin_void_and_unknown(staff_client, confirmed):
     code = confirmed.tickets.first().code
-    services.booking_cancel_confirmed(booking_id=confirmed.pk)
+    checkout_services.booking_cancel_confirmed(booking_id=confirmed.pk)
     response = staff_client.post("/api/v1/checkin/", {"code": code}, format="json")
     assert response.status_code == 409
     assert response.json()["code"] == "ticket_void"

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from bookings import errors, services
 from bookings.models import Booking, Ticket
+from checkout import services as checkout_services
 from concerts.models import TicketCategory
 from payments import services as payment_services
 from payments.models import Payment
@@ -220,7 +221,7 @@ def test_confirm_racing_the_expiry_sweep_never_loses_seats(concert, big_cap):
 
         race(
             [
-                lambda b=booking, p=payment: services.booking_confirm(
+                lambda b=booking, p=payment: checkout_services.booking_confirm(
                     booking_id=b.pk, payment_intent_id=p.intent_id
                 ),
                 services.booking_expire_overdue,
@@ -265,7 +266,7 @@ def test_confirm_racing_cancel_is_clean(concert, big_cap):
         FakeProvider().intent_pay(intent_id=payment.intent_id, card_number=CARD_OK)
         race(
             [
-                lambda b=booking, p=payment: services.booking_confirm(
+                lambda b=booking, p=payment: checkout_services.booking_confirm(
                     booking_id=b.pk, payment_intent_id=p.intent_id
                 ),
                 lambda f=fan: services.booking_cancel(user=f),
@@ -289,7 +290,7 @@ def test_two_simultaneous_check_ins_admit_once(concert, big_cap, mailoutbox):
     admit([fan], concert)
     booking = services.booking_create(user=fan, category_id=category.pk, quantity=6)
     payment = payment_services.payment_intent_create(booking=booking)
-    payment_services.fake_payment_pay(payment_intent_id=payment.intent_id, card_number=CARD_OK)
+    checkout_services.fake_payment_pay(payment_intent_id=payment.intent_id, card_number=CARD_OK)
     codes = list(Ticket.objects.filter(booking=booking).values_list("code", flat=True))
     assert len(codes) == 6
 
@@ -310,7 +311,7 @@ def test_paid_after_expiry_with_free_seats_confirms_and_emails(concert, big_cap,
     Booking.objects.filter(pk=booking.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert services.booking_expire_overdue() == 1
 
-    payment_services.fake_payment_pay(payment_intent_id=payment.intent_id, card_number=CARD_OK)
+    checkout_services.fake_payment_pay(payment_intent_id=payment.intent_id, card_number=CARD_OK)
 
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED
@@ -331,7 +332,7 @@ def test_paid_after_expiry_with_seats_gone_refunds_and_emails(concert, big_cap, 
     services.booking_expire_overdue()
     services.booking_create(user=rival, category_id=category.pk, quantity=2)
 
-    payment_services.fake_payment_pay(payment_intent_id=payment.intent_id, card_number=CARD_OK)
+    checkout_services.fake_payment_pay(payment_intent_id=payment.intent_id, card_number=CARD_OK)
 
     booking.refresh_from_db()
     assert booking.status == Booking.Status.EXPIRED

@@ -2,9 +2,9 @@ import pytest
 from django.contrib.admin.sites import site as admin_site
 from django.urls import reverse
 
-from bookings import services
 from bookings.admin import BookingAdmin
 from bookings.models import Booking, Ticket
+from checkout import services as checkout_services
 from payments.models import Payment
 from tests.bookings.conftest import assert_seats_balance
 from tests.factories import TicketCategoryFactory
@@ -27,7 +27,9 @@ def staff_client(client, staff_user):
 @pytest.fixture
 def confirmed(user, category, hold, provider_paid):
     booking = hold(user, category, 2)
-    services.booking_confirm(booking_id=booking.pk, payment_intent_id=provider_paid(booking))
+    checkout_services.booking_confirm(
+        booking_id=booking.pk, payment_intent_id=provider_paid(booking)
+    )
     booking.refresh_from_db()
     return booking
 
@@ -77,7 +79,7 @@ def test_select_post_holds_and_goes_to_checkout(fan_client, user, category, give
     response = fan_client.post(url, {"category": category.pk, "quantity": 2})
     booking = Booking.objects.get(user=user)
     assert response.status_code == 302
-    assert response["Location"] == reverse("payments:checkout", kwargs={"booking_id": booking.pk})
+    assert response["Location"] == reverse("checkout:checkout", kwargs={"booking_id": booking.pk})
     assert booking.quantity == 2
     assert_seats_balance(category)
 
@@ -98,7 +100,7 @@ def test_select_with_a_pending_booking_links_to_checkout(fan_client, user, categ
     )
     html = response.content.decode()
     assert booking.reference in html
-    assert reverse("payments:checkout", kwargs={"booking_id": booking.pk}) in html
+    assert reverse("checkout:checkout", kwargs={"booking_id": booking.pk}) in html
 
 
 # --- booking page, my tickets, cancel ----------------------------------------------------
@@ -124,7 +126,7 @@ def test_pending_page_links_to_checkout_and_cancels(fan_client, user, category, 
     booking = hold(user, category, 2)
     url = reverse("bookings:detail", kwargs={"reference": booking.reference})
     html = fan_client.get(url).content.decode()
-    assert reverse("payments:checkout", kwargs={"booking_id": booking.pk}) in html
+    assert reverse("checkout:checkout", kwargs={"booking_id": booking.pk}) in html
     assert "data-countdown-until" in html
 
     response = fan_client.post(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import sys
 import time
 import types
 from datetime import timedelta
@@ -13,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 import responses
+from django.db import transaction
 from django.utils import timezone
 
 from bookings.models import Booking
@@ -23,17 +23,17 @@ WEBHOOK_SECRET = "whsec_test_boxoffice_secret"
 
 
 def booking_confirm_available() -> bool:
-    """bookings.services.booking_confirm is written by the bookings change; until it imports,
-    the end-to-end tests skip (production code never stubs it)."""
+    """checkout.services.booking_confirm settles a booking paid for real; the end-to-end
+    tests below use it (production code never stubs it)."""
     try:
-        from bookings.services import booking_confirm  # noqa: F401
+        from checkout.services import booking_confirm  # noqa: F401
     except ImportError:
         return False
     return True
 
 
 requires_booking_confirm = pytest.mark.skipif(
-    not booking_confirm_available(), reason="bookings.services.booking_confirm not importable yet"
+    not booking_confirm_available(), reason="checkout.services.booking_confirm not importable"
 )
 
 
@@ -169,20 +169,25 @@ def post_webhook(api_client, stripe_settings):
 
 @pytest.fixture
 def confirm_spy(monkeypatch):
-    """Stands in for bookings.services.booking_confirm in tests of the payments side only
-    (what the handler passes on, what it does with the answer). `raises` makes it fail."""
+    """Stands in for checkout.services.booking_confirm in tests of the event handling only
+    (what the handler passes on, what it does with the answer): the booking is left as it
+    is, the handler's `record` still runs in a transaction. `raises` makes it fail."""
+    from checkout import services as checkout_services
+
     spy = types.SimpleNamespace(calls=[], raises=None)
 
-    def booking_confirm(*, booking_id: int, payment_intent_id: str):
+    def booking_confirm(*, booking_id: int, payment_intent_id: str, record=None):
         spy.calls.append((booking_id, payment_intent_id))
         if spy.raises is not None:
             raise spy.raises
-        return Booking.objects.get(pk=booking_id)
+        outcome = checkout_services.ConfirmOutcome(
+            status=checkout_services.ConfirmStatus.CONFIRMED,
+            booking=Booking.objects.get(pk=booking_id),
+        )
+        if record is not None:
+            with transaction.atomic():
+                record(outcome)
+        return outcome
 
-    try:
-        import bookings.services as booking_services
-    except ImportError:
-        booking_services = types.ModuleType("bookings.services")
-        monkeypatch.setitem(sys.modules, "bookings.services", booking_services)
-    monkeypatch.setattr(booking_services, "booking_confirm", booking_confirm, raising=False)
+    monkeypatch.setattr(checkout_services, "booking_confirm", booking_confirm)
     return spy

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from checkout import services as checkout_services
 from payments import services
 from payments.models import Payment
 
@@ -20,7 +21,7 @@ def admin_client(client, staff_user):
 @pytest.fixture
 def paid(booking, confirm_spy) -> Payment:
     payment = services.payment_intent_create(booking=booking)
-    return services.fake_payment_pay(
+    return checkout_services.fake_payment_pay(
         payment_intent_id=payment.intent_id, card_number="4242424242424242"
     )
 

@@ -12,6 +12,7 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 
 from bookings.models import Booking
+from checkout import services as checkout_services
 from payments import services
 from payments.errors import CardDeclined, FakeProviderDisabled
 from payments.models import FakeProviderIntent, Payment, ProcessedWebhookEvent
@@ -45,7 +46,7 @@ def test_intent_is_created_once_per_booking(booking):
 
 
 def test_the_success_card_goes_through_the_succeeded_event_handler(fake_payment, confirm_spy):
-    payment = services.fake_payment_pay(
+    payment = checkout_services.fake_payment_pay(
         payment_intent_id=fake_payment.intent_id, card_number="4242 4242 4242 4242"
     )
 
@@ -72,7 +73,9 @@ def test_declining_cards_raise_card_declined_and_mark_the_payment_failed(
     fake_payment, confirm_spy, card, decline_code
 ):
     with pytest.raises(CardDeclined) as excinfo:
-        services.fake_payment_pay(payment_intent_id=fake_payment.intent_id, card_number=card)
+        checkout_services.fake_payment_pay(
+            payment_intent_id=fake_payment.intent_id, card_number=card
+        )
 
     assert excinfo.value.status_code == 402
     assert excinfo.value.extra == {"decline_code": decline_code}
@@ -85,9 +88,11 @@ def test_declining_cards_raise_card_declined_and_mark_the_payment_failed(
 
 def test_a_declined_intent_can_be_paid_again_with_another_card(fake_payment, confirm_spy):
     with pytest.raises(CardDeclined):
-        services.fake_payment_pay(payment_intent_id=fake_payment.intent_id, card_number=DECLINE)
+        checkout_services.fake_payment_pay(
+            payment_intent_id=fake_payment.intent_id, card_number=DECLINE
+        )
 
-    payment = services.fake_payment_pay(
+    payment = checkout_services.fake_payment_pay(
         payment_intent_id=fake_payment.intent_id, card_number=SUCCESS
     )
 
@@ -97,8 +102,12 @@ def test_a_declined_intent_can_be_paid_again_with_another_card(fake_payment, con
 
 
 def test_paying_a_succeeded_intent_again_is_a_no_op(fake_payment, confirm_spy):
-    services.fake_payment_pay(payment_intent_id=fake_payment.intent_id, card_number=SUCCESS)
-    again = services.fake_payment_pay(payment_intent_id=fake_payment.intent_id, card_number=DECLINE)
+    checkout_services.fake_payment_pay(
+        payment_intent_id=fake_payment.intent_id, card_number=SUCCESS
+    )
+    again = checkout_services.fake_payment_pay(
+        payment_intent_id=fake_payment.intent_id, card_number=DECLINE
+    )
 
     assert again.status == Payment.Status.SUCCEEDED
     assert len(confirm_spy.calls) == 1
@@ -115,7 +124,9 @@ def test_verification_reads_the_fake_ledger_not_our_payment_row(booking, fake_pa
 
 
 def test_fake_refund_is_recorded_once(booking, fake_payment, confirm_spy):
-    services.fake_payment_pay(payment_intent_id=fake_payment.intent_id, card_number=SUCCESS)
+    checkout_services.fake_payment_pay(
+        payment_intent_id=fake_payment.intent_id, card_number=SUCCESS
+    )
 
     first = services.payment_refund(booking=booking, reason="test")
     second = services.payment_refund(booking=booking, reason="test again")
@@ -128,12 +139,16 @@ def test_fake_refund_is_recorded_once(booking, fake_payment, confirm_spy):
 def test_fake_pay_is_refused_when_the_provider_is_stripe(fake_payment, settings):
     settings.PAYMENT_PROVIDER = "stripe"
     with pytest.raises(FakeProviderDisabled):
-        services.fake_payment_pay(payment_intent_id=fake_payment.intent_id, card_number=SUCCESS)
+        checkout_services.fake_payment_pay(
+            payment_intent_id=fake_payment.intent_id, card_number=SUCCESS
+        )
 
 
 @requires_booking_confirm
 def test_paying_with_the_success_card_confirms_the_booking_for_real(booking, fake_payment):
-    services.fake_payment_pay(payment_intent_id=fake_payment.intent_id, card_number=SUCCESS)
+    checkout_services.fake_payment_pay(
+        payment_intent_id=fake_payment.intent_id, card_number=SUCCESS
+    )
 
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED
@@ -145,7 +160,7 @@ def test_a_payment_after_expiry_is_settled_by_bookings_and_still_recorded(bookin
     # The hold ran out after the intent was made; the fan pays anyway (Stripe would accept it).
     Booking.objects.filter(pk=booking.pk).update(status=Booking.Status.EXPIRED)
 
-    payment = services.fake_payment_pay(
+    payment = checkout_services.fake_payment_pay(
         payment_intent_id=fake_payment.intent_id, card_number=SUCCESS
     )
 

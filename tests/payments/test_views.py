@@ -27,7 +27,7 @@ def fan_client(client, user):
 
 
 def _url(booking, name="checkout"):
-    return reverse(f"payments:{name}", kwargs={"booking_id": booking.pk})
+    return reverse(f"checkout:{name}", kwargs={"booking_id": booking.pk})
 
 
 def test_owner_sees_summary_countdown_and_test_cards(fan_client, booking):

@@ -1,4 +1,4 @@
-"""Checkout pages: thin views over payments.services (and bookings' confirm on Stripe's return)."""
+"""Checkout pages: thin views over checkout.services and payments' intents."""
 
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from config.api import DomainError, NotFound
+from payments import selectors as payment_selectors
+from payments import services as payment_services
+from payments.errors import BookingNotPending, CardDeclined, PaymentProviderError
+from payments.models import Payment
+from payments.providers.fake_provider import TEST_CARDS
 
 from . import selectors, services
-from .errors import BookingNotPending, CardDeclined, PaymentProviderError
-from .models import Payment
 
 logger = logging.getLogger(__name__)
 
@@ -40,20 +43,18 @@ def _hold_is_open(booking) -> bool:
 def _render_checkout(
     request: HttpRequest, booking, *, error: str = "", status: int = 200
 ) -> HttpResponse:
-    from .providers.fake_provider import TEST_CARDS
-
     provider = settings.PAYMENT_PROVIDER
     payment: Payment | None = None
     hold_open = _hold_is_open(booking)
     if hold_open:
         try:
-            payment = services.payment_intent_create(booking=booking)
+            payment = payment_services.payment_intent_create(booking=booking)
         except BookingNotPending:
             hold_open = False
         except PaymentProviderError as exc:
             error = error or exc.detail
     else:
-        payment = selectors.payment_for_booking(booking=booking)
+        payment = payment_selectors.payment_for_booking(booking_id=booking.pk)
 
     context = {
         "booking": booking,
@@ -65,13 +66,13 @@ def _render_checkout(
         "refunded": payment is not None and payment.status == Payment.Status.REFUNDED,
         "error": error,
         "test_cards": TEST_CARDS,
-        "public_config": selectors.payment_public_config(),
+        "public_config": payment_selectors.payment_public_config(),
         "return_url": request.build_absolute_uri(
-            reverse("payments:return", kwargs={"booking_id": booking.pk})
+            reverse("checkout:return", kwargs={"booking_id": booking.pk})
         ),
         "seconds_left": max(0, int((booking.expires_at - timezone.now()).total_seconds())),
     }
-    return render(request, "payments/checkout.html", context, status=status)
+    return render(request, "checkout/checkout.html", context, status=status)
 
 
 @login_required
@@ -97,7 +98,7 @@ def checkout_fake_pay(request: HttpRequest, booking_id: int) -> HttpResponse:
         return _render_checkout(request, booking, status=409)
     card_number = request.POST.get("card_number", "")[:64]
     try:
-        payment = services.payment_intent_create(booking=booking)
+        payment = payment_services.payment_intent_create(booking=booking)
         services.fake_payment_pay(payment_intent_id=payment.intent_id, card_number=card_number)
     except CardDeclined as exc:
         return _render_checkout(request, booking, error=exc.detail, status=402)
@@ -107,7 +108,7 @@ def checkout_fake_pay(request: HttpRequest, booking_id: int) -> HttpResponse:
     if booking.status == "confirmed":
         return redirect("bookings:detail", reference=booking.reference)
     # Paid, but the booking said no (e.g. the hold ran out and the payment was refunded).
-    return redirect("payments:checkout", booking_id=booking.pk)
+    return redirect("checkout:checkout", booking_id=booking.pk)
 
 
 @login_required
@@ -115,19 +116,22 @@ def checkout_fake_pay(request: HttpRequest, booking_id: int) -> HttpResponse:
 def checkout_return(request: HttpRequest, booking_id: int) -> HttpResponse:
     """Stripe's return_url after the Payment Element: confirm with our own record of the
     booking's intent (the query string only says which one Stripe thinks it was)."""
-    from bookings.services import booking_confirm
-
     booking = _owned_booking(request, booking_id)
     if booking.status == "confirmed":
         return redirect("bookings:detail", reference=booking.reference)
-    payment = selectors.payment_for_booking(booking=booking)
+    payment = payment_selectors.payment_for_booking(booking_id=booking.pk)
     if payment is None:
-        return redirect("payments:checkout", booking_id=booking.pk)
+        return redirect("checkout:checkout", booking_id=booking.pk)
     try:
-        booking = booking_confirm(booking_id=booking.pk, payment_intent_id=payment.intent_id)
+        outcome = services.booking_confirm(
+            booking_id=booking.pk, payment_intent_id=payment.intent_id
+        )
+        refusal = outcome.refusal()
+        if refusal is not None:
+            raise refusal
     except DomainError as exc:
         logger.info("Checkout return for %s not confirmed: %s", booking.reference, exc.code)
         booking.refresh_from_db()
         message = MSG_NOT_COMPLETED if exc.code == "payment_not_completed" else exc.detail
         return _render_checkout(request, booking, error=message, status=exc.status_code)
-    return redirect("bookings:detail", reference=booking.reference)
+    return redirect("bookings:detail", reference=outcome.booking.reference)

@@ -1,0 +1,11 @@
+"""Checkout tests use the booking lifecycle's fixtures (holds, slots, provider payments)."""
+
+from tests.bookings.conftest import (  # noqa: F401
+    _fake_payments,
+    category,
+    concert,
+    give_slot,
+    hold,
+    overdue,
+    provider_paid,
+)
