@@ -1,25 +1,20 @@
 """Invariants that concurrency could break, shown with real threads on PostgreSQL + Redis.
 
-Each worker thread has its own database connection (closed when it ends); a Barrier starts
-them together so their transactions really overlap. Worker pools stay small because the
-test PostgreSQL server is shared (max_connections).
+Races run through tests.concurrency.run_concurrently (a Barrier starts the threads
+together, each closes its own connection). Beside each protected race sits its control
+(`@pytest.mark.control`): the same race without the protection, shown to go wrong.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.utils import timezone
 
-from bookings import errors, services
+from bookings import services
 from bookings.models import Booking, Ticket
 from concerts.models import TicketCategory
 from payments import services as payment_services
@@ -27,63 +22,10 @@ from payments.models import Payment
 from payments.providers.fake_provider import FakeProvider
 from queueing import services as queue_services
 from tests.bookings.conftest import CARD_OK, assert_seats_balance
+from tests.concurrency import outcome_codes, returned_values, run_concurrently
 from tests.factories import TicketCategoryFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-WORKERS = 24
-
-
-def outcome_of(call: Callable[[], Any]) -> str:
-    try:
-        call()
-    except errors.DomainError as exc:
-        return exc.code
-    return "ok"
-
-
-def race(calls: list[Callable[[], Any]], workers: int = WORKERS) -> Counter:
-    """Run the calls on `workers` threads released together; count the outcomes.
-
-    Any exception that is not a domain refusal is collected and re-raised: a 500 in the
-    making must fail the test, not vanish in a thread.
-    """
-    todo: queue.SimpleQueue = queue.SimpleQueue()
-    for call in calls:
-        todo.put(call)
-    workers = min(workers, len(calls))
-    barrier = threading.Barrier(workers)
-    results: list[str] = []
-    crashes: list[BaseException] = []
-    lock = threading.Lock()
-
-    def work() -> None:
-        try:
-            barrier.wait(timeout=30)
-            while True:
-                try:
-                    call = todo.get_nowait()
-                except queue.Empty:
-                    return
-                try:
-                    result = outcome_of(call)
-                except BaseException as exc:
-                    with lock:
-                        crashes.append(exc)
-                    continue
-                with lock:
-                    results.append(result)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    if crashes:
-        raise crashes[0]
-    return Counter(results)
 
 
 def make_fans(count: int, prefix: str) -> list:
@@ -112,11 +54,11 @@ def test_200_fans_racing_for_50_seats_get_50_holds(concert, big_cap):
     fans = make_fans(200, "racer")
     admit(fans, concert)
 
-    outcomes = race(
-        [
-            (lambda fan=fan: services.booking_create(user=fan, category_id=category.pk, quantity=1))
-            for fan in fans
-        ]
+    outcomes = outcome_codes(
+        run_concurrently(
+            lambda fan: services.booking_create(user=fan, category_id=category.pk, quantity=1),
+            fans,
+        )
     )
 
     assert outcomes == Counter({"ok": 50, "insufficient_seats": 150})
@@ -131,15 +73,13 @@ def test_racing_fans_with_mixed_quantities_never_oversell(concert, big_cap):
     fans = make_fans(120, "mixed")
     admit(fans, concert)
 
-    outcomes = race(
-        [
-            (
-                lambda fan=fan, n=n: services.booking_create(
-                    user=fan, category_id=category.pk, quantity=1 + n % 4
-                )
-            )
-            for n, fan in enumerate(fans)
-        ]
+    outcomes = outcome_codes(
+        run_concurrently(
+            lambda n_fan: services.booking_create(
+                user=n_fan[1], category_id=category.pk, quantity=1 + n_fan[0] % 4
+            ),
+            enumerate(fans),
+        )
     )
 
     assert set(outcomes) <= {"ok", "insufficient_seats"}
@@ -155,16 +95,11 @@ def test_one_pending_booking_per_fan_under_concurrent_requests(concert, big_cap)
     admit(fans, concert)
 
     for fan in fans:
-        outcomes = race(
-            [
-                (
-                    lambda fan=fan: services.booking_create(
-                        user=fan, category_id=category.pk, quantity=1
-                    )
-                )
-                for _ in range(12)
-            ],
-            workers=12,
+        outcomes = outcome_codes(
+            run_concurrently(
+                lambda fan: services.booking_create(user=fan, category_id=category.pk, quantity=1),
+                [fan] * 12,
+            )
         )
         assert outcomes == Counter({"ok": 1, "pending_booking_exists": 11}), outcomes
         assert Booking.objects.filter(user=fan, status=Booking.Status.PENDING).count() == 1
@@ -181,19 +116,18 @@ def test_one_pending_booking_per_fan_through_the_api(concert, big_cap):
     (fan,) = make_fans(1, "apifan")
     admit([fan], concert)
     token = str(RefreshToken.for_user(fan).access_token)
-    statuses: list[int] = []
 
-    def post() -> None:
+    def post(_) -> int:
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
         response = client.post(
             "/api/v1/booking/", {"category_id": category.pk, "quantity": 2}, format="json"
         )
-        statuses.append(response.status_code)
         if response.status_code == 409:
             assert response.json()["code"] == "pending_booking_exists"
+        return response.status_code
 
-    race([post for _ in range(10)], workers=10)
+    statuses = returned_values(run_concurrently(post, range(10)))
 
     assert sorted(statuses) == [201] + [409] * 9
     assert_seats_balance(category)
@@ -218,17 +152,19 @@ def test_confirm_racing_the_expiry_sweep_never_loses_seats(concert, big_cap):
             expires_at=timezone.now() - timedelta(seconds=1)
         )
 
-        race(
-            [
-                lambda b=booking, p=payment: services.booking_confirm(
-                    booking_id=b.pk, payment_intent_id=p.intent_id
-                ),
-                services.booking_expire_overdue,
-                lambda c=category, r=rival: services.booking_create(
-                    user=r, category_id=c.pk, quantity=2
-                ),
-            ],
-            workers=3,
+        outcome_codes(
+            run_concurrently(
+                lambda step: step(),
+                [
+                    lambda b=booking, p=payment: services.booking_confirm(
+                        booking_id=b.pk, payment_intent_id=p.intent_id
+                    ),
+                    services.booking_expire_overdue,
+                    lambda c=category, r=rival: services.booking_create(
+                        user=r, category_id=c.pk, quantity=2
+                    ),
+                ],
+            )
         )
 
         booking.refresh_from_db()
@@ -263,14 +199,16 @@ def test_confirm_racing_cancel_is_clean(concert, big_cap):
         booking = services.booking_create(user=fan, category_id=category.pk, quantity=1)
         payment = payment_services.payment_intent_create(booking=booking)
         FakeProvider().intent_pay(intent_id=payment.intent_id, card_number=CARD_OK)
-        race(
-            [
-                lambda b=booking, p=payment: services.booking_confirm(
-                    booking_id=b.pk, payment_intent_id=p.intent_id
-                ),
-                lambda f=fan: services.booking_cancel(user=f),
-            ],
-            workers=2,
+        outcome_codes(
+            run_concurrently(
+                lambda step: step(),
+                [
+                    lambda b=booking, p=payment: services.booking_confirm(
+                        booking_id=b.pk, payment_intent_id=p.intent_id
+                    ),
+                    lambda f=fan: services.booking_cancel(user=f),
+                ],
+            )
         )
         booking.refresh_from_db()
         if booking.status == Booking.Status.CANCELLED:
@@ -294,8 +232,8 @@ def test_two_simultaneous_check_ins_admit_once(concert, big_cap, mailoutbox):
     assert len(codes) == 6
 
     for code in codes:
-        outcomes = race(
-            [lambda c=code: services.ticket_check_in(code=c) for _ in range(4)], workers=4
+        outcomes = outcome_codes(
+            run_concurrently(lambda c: services.ticket_check_in(code=c), [code] * 4)
         )
         assert outcomes == Counter({"ok": 1, "already_checked_in": 3}), outcomes
     assert Ticket.objects.filter(booking=booking, status=Ticket.Status.CHECKED_IN).count() == 6
