@@ -1,9 +1,13 @@
 """Races the waiting room must win, with real threads against real Redis (and PostgreSQL).
 
+Beside the join and admission races sit their controls (`@pytest.mark.control`): the same
+step written as separate Redis commands instead of one Lua script, shown to go wrong.
+
 The Redis-level tests run on every CI run; the service-level ones, which also write
 QueueEntry rows from many threads, need PostgreSQL.
 """
 
+import threading
 from threading import Event, Thread
 
 import pytest
@@ -40,6 +44,29 @@ def test_50_concurrent_double_clicks_keep_one_place():
     assert sorted(r.outcome for r in results) == ["joined"] + ["kept"] * 49
     assert {r.state.position for r in results} == {2}
     assert redis_queue.snapshot(CONCERT, now_ms=NOW).waiting == 2
+
+
+@pytest.mark.control
+def test_control_double_clicks_without_the_lua_script_join_many_times(redis_client):
+    """A join written as separate commands (ZSCORE, then INCR + ZADD): every click checks
+    "not in line yet" before any adds, so each one joins anew and burns a place."""
+    _join(1)
+    keys = redis_queue.concert_keys(CONCERT)
+    clicks = 20
+    all_have_checked = threading.Barrier(clicks)
+
+    def join_in_separate_commands(user_id: int) -> str:
+        waiting = redis_client.zscore(keys.waiting, user_id) is not None
+        all_have_checked.wait(timeout=30)
+        if waiting:
+            return "kept"
+        redis_client.zadd(keys.waiting, {user_id: redis_client.incr(keys.seq)})
+        return "joined"
+
+    outcomes = returned_values(run_concurrently(join_in_separate_commands, [2] * clicks))
+
+    assert outcomes == ["joined"] * clicks
+    assert int(redis_client.get(keys.seq)) == 1 + clicks  # one fan, 20 places taken
 
 
 def test_four_concurrent_promoters_never_exceed_the_cap_nor_lose_a_fan(redis_client):
@@ -86,6 +113,30 @@ def test_four_concurrent_promoters_never_exceed_the_cap_nor_lose_a_fan(redis_cli
     left = {int(u) for u in redis_client.zrange(keys.waiting, 0, -1)}
     assert set(admitted) | left == set(range(1, fans + 1))  # nobody lost
     assert not set(admitted) & left
+
+
+@pytest.mark.control
+def test_control_promoters_without_the_lua_script_exceed_the_cap(redis_client):
+    """A promoter written as separate commands (count the active slots, then pop and add):
+    four promoters all count 0 active before any admits, and each fills the whole cap."""
+    cap, promoters = 10, 4
+    for uid in range(1, 61):
+        _join(uid)
+    keys = redis_queue.concert_keys(CONCERT)
+    all_have_counted = threading.Barrier(promoters)
+
+    def admit_in_separate_commands(_) -> list[int]:
+        free = cap - redis_client.zcard(keys.active)
+        all_have_counted.wait(timeout=30)
+        popped = redis_client.zpopmin(keys.waiting, free)
+        for uid, _score in popped:
+            redis_client.zadd(keys.active, {uid: NOW + 300_000})
+        return [int(uid) for uid, _score in popped]
+
+    admitted = returned_values(run_concurrently(admit_in_separate_commands, range(promoters)))
+
+    assert [len(batch) for batch in admitted] == [cap] * promoters
+    assert redis_client.zcard(keys.active) == promoters * cap  # 40 slots under a cap of 10
 
 
 def test_concurrent_promoters_without_releases_fill_exactly_the_cap(redis_client):
