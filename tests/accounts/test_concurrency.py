@@ -1,33 +1,13 @@
 """Races on sign-up codes and refresh tokens, with real threads."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from django.conf import settings
-from django.db import connection
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import pending_signups, services
 from accounts.models import User
 from tests.accounts.conftest import PASSWORD, last_otp
-
-
-def run_together(count: int, action):
-    """Start `count` threads at one barrier; return what each returned or raised."""
-    barrier = threading.Barrier(count)
-
-    def worker(index: int):
-        barrier.wait()
-        try:
-            return action(index)
-        except Exception as exc:  # the outcome under test
-            return exc
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(worker, range(count)))
+from tests.concurrency import run_concurrently
 
 
 def test_wrong_codes_from_threads_never_exceed_the_attempt_limit():
@@ -37,7 +17,9 @@ def test_wrong_codes_from_threads_never_exceed_the_attempt_limit():
     )
     pending_signups.store(email=email, otp="111111", signup=signup)
 
-    outcomes = run_together(24, lambda i: services.signup_verify(email=email, otp=f"{i + 200000}"))
+    outcomes = run_concurrently(
+        lambda i: services.signup_verify(email=email, otp=f"{i + 200000}"), range(24)
+    )
 
     invalid = [o for o in outcomes if isinstance(o, services.OtpInvalid)]
     locked = [o for o in outcomes if isinstance(o, services.OtpLocked)]
@@ -56,7 +38,9 @@ def test_two_simultaneous_verifications_create_one_user():
     services.signup_start(email="twin@example.com", password=PASSWORD)
     otp = last_otp("twin@example.com")
 
-    outcomes = run_together(2, lambda _: services.signup_verify(email="twin@example.com", otp=otp))
+    outcomes = run_concurrently(
+        lambda _: services.signup_verify(email="twin@example.com", otp=otp), range(2)
+    )
 
     users = [o for o in outcomes if isinstance(o, User)]
     assert len(users) == 1
@@ -69,7 +53,7 @@ def test_two_simultaneous_verifications_create_one_user():
 def test_a_refresh_token_presented_twice_at_once_rotates_once(make_user):
     refresh = str(RefreshToken.for_user(make_user()))
 
-    outcomes = run_together(4, lambda _: services.token_refresh(refresh=refresh))
+    outcomes = run_concurrently(lambda _: services.token_refresh(refresh=refresh), range(4))
 
     pairs = [o for o in outcomes if isinstance(o, dict)]
     assert len(pairs) == 1

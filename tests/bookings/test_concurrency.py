@@ -1,25 +1,22 @@
 """Invariants that concurrency could break, shown with real threads on PostgreSQL + Redis.
 
-Each worker thread has its own database connection (closed when it ends); a Barrier starts
-them together so their transactions really overlap. Worker pools stay small because the
-test PostgreSQL server is shared (max_connections).
+Races run through tests.concurrency.run_concurrently (a Barrier starts the threads
+together, each closes its own connection). Beside each protected race sits its control
+(`@pytest.mark.control`): the same race without the protection, shown to go wrong.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
-from bookings import errors, services
+from bookings import services
 from bookings.models import Booking, Ticket
 from checkout import services as checkout_services
 from concerts.models import TicketCategory
@@ -27,64 +24,11 @@ from payments import services as payment_services
 from payments.models import Payment
 from payments.providers.fake_provider import FakeProvider
 from queueing import services as queue_services
-from tests.bookings.conftest import CARD_OK, assert_seats_balance
-from tests.factories import TicketCategoryFactory
+from tests.bookings.conftest import CARD_OK, assert_seats_balance, seats_balance
+from tests.concurrency import outcome_codes, returned_values, run_concurrently
+from tests.factories import TicketCategoryFactory, TicketFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-WORKERS = 24
-
-
-def outcome_of(call: Callable[[], Any]) -> str:
-    try:
-        call()
-    except errors.DomainError as exc:
-        return exc.code
-    return "ok"
-
-
-def race(calls: list[Callable[[], Any]], workers: int = WORKERS) -> Counter:
-    """Run the calls on `workers` threads released together; count the outcomes.
-
-    Any exception that is not a domain refusal is collected and re-raised: a 500 in the
-    making must fail the test, not vanish in a thread.
-    """
-    todo: queue.SimpleQueue = queue.SimpleQueue()
-    for call in calls:
-        todo.put(call)
-    workers = min(workers, len(calls))
-    barrier = threading.Barrier(workers)
-    results: list[str] = []
-    crashes: list[BaseException] = []
-    lock = threading.Lock()
-
-    def work() -> None:
-        try:
-            barrier.wait(timeout=30)
-            while True:
-                try:
-                    call = todo.get_nowait()
-                except queue.Empty:
-                    return
-                try:
-                    result = outcome_of(call)
-                except BaseException as exc:
-                    with lock:
-                        crashes.append(exc)
-                    continue
-                with lock:
-                    results.append(result)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    if crashes:
-        raise crashes[0]
-    return Counter(results)
 
 
 def make_fans(count: int, prefix: str) -> list:
@@ -113,11 +57,11 @@ def test_200_fans_racing_for_50_seats_get_50_holds(concert, big_cap):
     fans = make_fans(200, "racer")
     admit(fans, concert)
 
-    outcomes = race(
-        [
-            (lambda fan=fan: services.booking_create(user=fan, category_id=category.pk, quantity=1))
-            for fan in fans
-        ]
+    outcomes = outcome_codes(
+        run_concurrently(
+            lambda fan: services.booking_create(user=fan, category_id=category.pk, quantity=1),
+            fans,
+        )
     )
 
     assert outcomes == Counter({"ok": 50, "insufficient_seats": 150})
@@ -127,20 +71,50 @@ def test_200_fans_racing_for_50_seats_get_50_holds(concert, big_cap):
     assert_seats_balance(category)
 
 
+@pytest.mark.control
+def test_control_a_read_then_write_seat_decrement_oversells(concert, big_cap, monkeypatch):
+    """Without the conditional UPDATE: every fan reads "5 left" before anyone writes, so
+    10 holds of 1 seat succeed on a category of 5 and the seat count no longer balances."""
+    category = TicketCategoryFactory(concert=concert, total_seats=5)
+    fans = make_fans(10, "oversell")
+    admit(fans, concert)
+    all_have_read = threading.Barrier(len(fans))
+
+    def seats_take_read_then_write(*, category_id: int, quantity: int) -> bool:
+        available = TicketCategory.objects.get(pk=category_id).available_seats
+        all_have_read.wait(timeout=30)
+        if available < quantity:
+            return False
+        TicketCategory.objects.filter(pk=category_id).update(available_seats=available - quantity)
+        return True
+
+    monkeypatch.setattr(services, "seats_take", seats_take_read_then_write)
+
+    outcomes = outcome_codes(
+        run_concurrently(
+            lambda fan: services.booking_create(user=fan, category_id=category.pk, quantity=1),
+            fans,
+        )
+    )
+
+    assert outcomes == Counter({"ok": 10})  # 10 holds of a category of 5 seats
+    available, held, _sold, total = seats_balance(category)
+    assert held == 10 > total
+    assert available + held != total
+
+
 def test_racing_fans_with_mixed_quantities_never_oversell(concert, big_cap):
     category = TicketCategoryFactory(concert=concert, total_seats=37)
     fans = make_fans(120, "mixed")
     admit(fans, concert)
 
-    outcomes = race(
-        [
-            (
-                lambda fan=fan, n=n: services.booking_create(
-                    user=fan, category_id=category.pk, quantity=1 + n % 4
-                )
-            )
-            for n, fan in enumerate(fans)
-        ]
+    outcomes = outcome_codes(
+        run_concurrently(
+            lambda n_fan: services.booking_create(
+                user=n_fan[1], category_id=category.pk, quantity=1 + n_fan[0] % 4
+            ),
+            enumerate(fans),
+        )
     )
 
     assert set(outcomes) <= {"ok", "insufficient_seats"}
@@ -156,22 +130,60 @@ def test_one_pending_booking_per_fan_under_concurrent_requests(concert, big_cap)
     admit(fans, concert)
 
     for fan in fans:
-        outcomes = race(
-            [
-                (
-                    lambda fan=fan: services.booking_create(
-                        user=fan, category_id=category.pk, quantity=1
-                    )
-                )
-                for _ in range(12)
-            ],
-            workers=12,
+        outcomes = outcome_codes(
+            run_concurrently(
+                lambda fan: services.booking_create(user=fan, category_id=category.pk, quantity=1),
+                [fan] * 12,
+            )
         )
         assert outcomes == Counter({"ok": 1, "pending_booking_exists": 11}), outcomes
         assert Booking.objects.filter(user=fan, status=Booking.Status.PENDING).count() == 1
     assert_seats_balance(category)
     category.refresh_from_db()
     assert category.available_seats == 495
+
+
+@pytest.fixture
+def without_one_pending_index(transactional_db):
+    """Drops the partial unique index booking_one_pending_per_user for one test (committed,
+    so every thread's connection sees it gone), and puts it back afterwards."""
+    (index,) = [c for c in Booking._meta.constraints if c.name == "booking_one_pending_per_user"]
+    with connection.schema_editor() as editor:
+        editor.remove_constraint(Booking, index)
+    yield
+    Booking.objects.filter(status=Booking.Status.PENDING).delete()  # duplicates block it
+    with connection.schema_editor() as editor:
+        editor.add_constraint(Booking, index)
+
+
+@pytest.mark.control
+def test_control_without_the_partial_unique_index_a_fan_gets_two_pending_bookings(
+    concert, big_cap, monkeypatch, without_one_pending_index
+):
+    """The service's "no pending booking yet?" check alone is a check-then-insert: two
+    requests that both check before either inserts both win."""
+    category = TicketCategoryFactory(concert=concert, total_seats=10)
+    (fan,) = make_fans(1, "twice")
+    admit([fan], concert)
+    both_checked = threading.Barrier(2)
+    fan_tickets_held = services.selectors.fan_tickets_held
+
+    def held_after_both_checked(**kwargs) -> int:
+        # booking_create calls this between its pending check and its insert.
+        both_checked.wait(timeout=30)
+        return fan_tickets_held(**kwargs)
+
+    monkeypatch.setattr(services.selectors, "fan_tickets_held", held_after_both_checked)
+
+    outcomes = outcome_codes(
+        run_concurrently(
+            lambda fan: services.booking_create(user=fan, category_id=category.pk, quantity=1),
+            [fan, fan],
+        )
+    )
+
+    assert outcomes == Counter({"ok": 2})
+    assert Booking.objects.filter(user=fan, status=Booking.Status.PENDING).count() == 2
 
 
 def test_one_pending_booking_per_fan_through_the_api(concert, big_cap):
@@ -182,19 +194,18 @@ def test_one_pending_booking_per_fan_through_the_api(concert, big_cap):
     (fan,) = make_fans(1, "apifan")
     admit([fan], concert)
     token = str(RefreshToken.for_user(fan).access_token)
-    statuses: list[int] = []
 
-    def post() -> None:
+    def post(_) -> int:
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
         response = client.post(
             "/api/v1/booking/", {"category_id": category.pk, "quantity": 2}, format="json"
         )
-        statuses.append(response.status_code)
         if response.status_code == 409:
             assert response.json()["code"] == "pending_booking_exists"
+        return response.status_code
 
-    race([post for _ in range(10)], workers=10)
+    statuses = returned_values(run_concurrently(post, range(10)))
 
     assert sorted(statuses) == [201] + [409] * 9
     assert_seats_balance(category)
@@ -219,17 +230,19 @@ def test_confirm_racing_the_expiry_sweep_never_loses_seats(concert, big_cap):
             expires_at=timezone.now() - timedelta(seconds=1)
         )
 
-        race(
-            [
-                lambda b=booking, p=payment: checkout_services.booking_confirm(
-                    booking_id=b.pk, payment_intent_id=p.intent_id
-                ),
-                services.booking_expire_overdue,
-                lambda c=category, r=rival: services.booking_create(
-                    user=r, category_id=c.pk, quantity=2
-                ),
-            ],
-            workers=3,
+        outcome_codes(
+            run_concurrently(
+                lambda step: step(),
+                [
+                    lambda b=booking, p=payment: checkout_services.booking_confirm(
+                        booking_id=b.pk, payment_intent_id=p.intent_id
+                    ),
+                    services.booking_expire_overdue,
+                    lambda c=category, r=rival: services.booking_create(
+                        user=r, category_id=c.pk, quantity=2
+                    ),
+                ],
+            )
         )
 
         booking.refresh_from_db()
@@ -255,6 +268,46 @@ def test_confirm_racing_the_expiry_sweep_never_loses_seats(concert, big_cap):
     assert sum(endings.values()) == rounds
 
 
+@pytest.mark.control
+def test_control_a_confirmation_without_the_row_lock_overwrites_the_expiry(concert, big_cap):
+    """A confirmation that reads the booking, then saves it (no row lock, no conditional
+    transition) while the sweep expires it in between: the expiry is lost, the booking ends
+    confirmed and its seats were also given back, so they can be sold twice."""
+    category = TicketCategoryFactory(concert=concert, total_seats=2)
+    (fan,) = make_fans(1, "unlocked")
+    admit([fan], concert)
+    booking = services.booking_create(user=fan, category_id=category.pk, quantity=2)
+    Booking.objects.filter(pk=booking.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    confirm_has_read, sweep_is_done = threading.Event(), threading.Event()
+
+    def confirm_without_the_lock() -> None:
+        unlocked = Booking.objects.get(pk=booking.pk)
+        confirm_has_read.set()
+        assert sweep_is_done.wait(timeout=30)
+        if unlocked.status == Booking.Status.PENDING:
+            unlocked.status = Booking.Status.CONFIRMED
+            unlocked.confirmed_at = timezone.now()
+            unlocked.save()
+
+    def sweep() -> int:
+        assert confirm_has_read.wait(timeout=30)
+        try:
+            return services.booking_expire_overdue()
+        finally:
+            sweep_is_done.set()
+
+    _, expired = returned_values(
+        run_concurrently(lambda step: step(), [confirm_without_the_lock, sweep])
+    )
+
+    assert expired == 1  # the sweep expired it and released its seats...
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED  # ...then the stale save overwrote it
+    assert booking.expired_at is None
+    available, _held, sold, total = seats_balance(category)
+    assert available + sold == 2 * total
+
+
 def test_confirm_racing_cancel_is_clean(concert, big_cap):
     rounds = 20
     fans = make_fans(rounds, "dither")
@@ -264,14 +317,16 @@ def test_confirm_racing_cancel_is_clean(concert, big_cap):
         booking = services.booking_create(user=fan, category_id=category.pk, quantity=1)
         payment = payment_services.payment_intent_create(booking=booking)
         FakeProvider().intent_pay(intent_id=payment.intent_id, card_number=CARD_OK)
-        race(
-            [
-                lambda b=booking, p=payment: checkout_services.booking_confirm(
-                    booking_id=b.pk, payment_intent_id=p.intent_id
-                ),
-                lambda f=fan: services.booking_cancel(user=f),
-            ],
-            workers=2,
+        outcome_codes(
+            run_concurrently(
+                lambda step: step(),
+                [
+                    lambda b=booking, p=payment: checkout_services.booking_confirm(
+                        booking_id=b.pk, payment_intent_id=p.intent_id
+                    ),
+                    lambda f=fan: services.booking_cancel(user=f),
+                ],
+            )
         )
         booking.refresh_from_db()
         if booking.status == Booking.Status.CANCELLED:
@@ -295,11 +350,32 @@ def test_two_simultaneous_check_ins_admit_once(concert, big_cap, mailoutbox):
     assert len(codes) == 6
 
     for code in codes:
-        outcomes = race(
-            [lambda c=code: services.ticket_check_in(code=c) for _ in range(4)], workers=4
+        outcomes = outcome_codes(
+            run_concurrently(lambda c: services.ticket_check_in(code=c), [code] * 4)
         )
         assert outcomes == Counter({"ok": 1, "already_checked_in": 3}), outcomes
     assert Ticket.objects.filter(booking=booking, status=Ticket.Status.CHECKED_IN).count() == 6
+
+
+@pytest.mark.control
+def test_control_check_ins_by_read_then_save_admit_one_ticket_many_times(big_cap):
+    """Without the conditional UPDATE: four doors each read "valid" before any saves."""
+    ticket = TicketFactory()
+    all_have_read = threading.Barrier(4)
+
+    def check_in_by_read_then_save(code: str) -> str:
+        scanned = Ticket.objects.get(code=code)
+        all_have_read.wait(timeout=30)
+        if scanned.status != Ticket.Status.VALID:
+            return "already_checked_in"
+        scanned.status = Ticket.Status.CHECKED_IN
+        scanned.checked_in_at = timezone.now()
+        scanned.save()
+        return "admitted"
+
+    admissions = returned_values(run_concurrently(check_in_by_read_then_save, [ticket.code] * 4))
+
+    assert admissions == ["admitted"] * 4
 
 
 def test_paid_after_expiry_with_free_seats_confirms_and_emails(concert, big_cap, mailoutbox):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from concerts.models import Concert, TicketCategory
 from concerts.permissions import BOX_OFFICE_STAFF_GROUP
 from concerts.services import CategoryShrinkRefused
+from tests.factories import BookingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -120,11 +121,11 @@ def test_admin_form_explains_a_sale_after_the_concert(admin_client):
 
 
 @pytest.fixture
-def busy_category(make_concert, make_booking):
+def busy_category(make_concert):
     """100 seats: 30 sold, 10 held by a pending booking, 60 available."""
     category = make_concert(categories=[("Floor", "100.00", 100)]).categories.get()
-    make_booking(category, 30)
-    make_booking(category, 10, status="pending")
+    BookingFactory(category=category, quantity=30, confirmed=True)
+    BookingFactory(category=category, quantity=10)
     return category
 
 
@@ -154,10 +155,12 @@ def test_growing_a_category_adds_the_seats_to_available(admin_client, busy_categ
     assert (busy_category.total_seats, busy_category.available_seats) == (250, 210)
 
 
-def test_editing_a_price_never_writes_a_stale_seat_count(admin_client, busy_category, make_booking):
+def test_editing_a_price_never_writes_a_stale_seat_count(admin_client, busy_category):
     concert = busy_category.concert
     data = concert_form(concert, [category_row(busy_category, price="90.00")])
-    make_booking(busy_category, 5)  # sold after the staff member loaded the form
+    BookingFactory(
+        category=busy_category, quantity=5, confirmed=True
+    )  # sold after the staff member loaded the form
     assert admin_client.post(change_url(concert), data).status_code == 302
     busy_category.refresh_from_db()
     assert busy_category.price == 90
@@ -215,13 +218,13 @@ def test_new_category_on_an_existing_concert(admin_client, busy_category):
 
 
 def test_changelist_shows_sold_held_available_and_revenue(
-    admin_client, make_concert, make_booking, django_assert_max_num_queries
+    admin_client, make_concert, django_assert_max_num_queries
 ):
     concert = make_concert(categories=[("A", "100.00", 100), ("B", "50.00", 100)], name="Busy One")
     a, b = concert.categories.order_by("display_order")
-    make_booking(a, 3)
-    make_booking(b, 4)
-    make_booking(b, 2, status="pending")
+    BookingFactory(category=a, quantity=3, confirmed=True)
+    BookingFactory(category=b, quantity=4, confirmed=True)
+    BookingFactory(category=b, quantity=2)
     for n in range(5):
         make_concert(name=f"Quiet {n}")
 
@@ -236,7 +239,7 @@ def test_changelist_shows_sold_held_available_and_revenue(
 
 
 def test_changelist_query_count_does_not_grow_with_concerts(
-    admin_client, make_concert, make_booking, django_assert_max_num_queries
+    admin_client, make_concert, django_assert_max_num_queries
 ):
     def count_queries():
         from django.db import connection
@@ -250,7 +253,7 @@ def test_changelist_query_count_does_not_grow_with_concerts(
     few = count_queries()
     for n in range(8):
         category = make_concert(name=f"More {n}").categories.get()
-        make_booking(category, 1)
+        BookingFactory(category=category, quantity=1, confirmed=True)
     assert count_queries() == few
 
 

@@ -1,14 +1,13 @@
 """Resizing a category in the admin while fans buy seats never loses or invents a seat."""
 
 import contextlib
-import threading
 
 import pytest
-from django.db import connection
 from django.db.models import F
 
 from concerts.models import TicketCategory
 from concerts.services import CategoryShrinkRefused, category_update
+from tests.concurrency import returned_values, run_concurrently
 
 SELLERS = 6
 SALES_PER_SELLER = 60
@@ -28,49 +27,30 @@ def _sell_one(category_id: int) -> bool:
 @pytest.mark.django_db(transaction=True)
 def test_resizing_while_selling_keeps_sold_plus_available_equal_to_total(make_concert):
     category = make_concert(categories=[("Floor", "50.00", 300)]).categories.get()
-    start = threading.Barrier(SELLERS + 1)
-    sold: list[int] = []
-    errors: list[BaseException] = []
 
-    def seller():
-        try:
-            start.wait()
-            sold.append(sum(_sell_one(category.pk) for _ in range(SALES_PER_SELLER)))
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+    def seller() -> int:
+        return sum(_sell_one(category.pk) for _ in range(SALES_PER_SELLER))
 
-    def resizer():
-        try:
-            start.wait()
-            for step in range(RESIZES):
-                current = TicketCategory.objects.get(pk=category.pk)
-                change = 3 if step % 2 else -2
-                # CategoryShrinkRefused: lost a race, nothing was written
-                with contextlib.suppress(CategoryShrinkRefused):
-                    category_update(
-                        category_id=category.pk,
-                        expected_total_seats=current.total_seats,
-                        name=current.name,
-                        price=current.price,
-                        currency=current.currency,
-                        display_order=current.display_order,
-                        total_seats=current.total_seats + change,
-                    )
-        except BaseException as exc:  # pragma: no cover
-            errors.append(exc)
-        finally:
-            connection.close()
+    def resizer() -> None:
+        for step in range(RESIZES):
+            current = TicketCategory.objects.get(pk=category.pk)
+            change = 3 if step % 2 else -2
+            # CategoryShrinkRefused: lost a race, nothing was written
+            with contextlib.suppress(CategoryShrinkRefused):
+                category_update(
+                    category_id=category.pk,
+                    expected_total_seats=current.total_seats,
+                    name=current.name,
+                    price=current.price,
+                    currency=current.currency,
+                    display_order=current.display_order,
+                    total_seats=current.total_seats + change,
+                )
 
-    threads = [threading.Thread(target=seller) for _ in range(SELLERS)]
-    threads.append(threading.Thread(target=resizer))
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    *sold, _ = returned_values(
+        run_concurrently(lambda role: role(), [seller] * SELLERS + [resizer])
+    )
 
-    assert not errors
     category.refresh_from_db()
     assert 0 <= category.available_seats <= category.total_seats
     assert category.total_seats - category.available_seats == sum(sold)

@@ -18,7 +18,7 @@ from concerts.selectors import (
     concerts_filter_when,
     concerts_with_sales_figures,
 )
-from tests.factories import ConcertFactory
+from tests.factories import BookingFactory, ConcertFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -100,15 +100,15 @@ def test_concert_get_hides_unpublished(make_concert):
     assert concert_get(concert_id=hidden.pk, published_only=False) == hidden
 
 
-def test_sales_figures_do_not_double_count(make_concert, make_booking):
+def test_sales_figures_do_not_double_count(make_concert):
     concert = make_concert(categories=[("A", "100.00", 100), ("B", "50.00", 100), ("C", "10", 5)])
     a, b, _ = concert.categories.order_by("display_order")
-    make_booking(a, 2)
-    make_booking(a, 3)
-    make_booking(b, 4)
-    make_booking(b, 1, status="pending")
-    make_booking(a, 2, status="pending")
-    make_booking(a, 6, status="expired")
+    BookingFactory(category=a, quantity=2, confirmed=True)
+    BookingFactory(category=a, quantity=3, confirmed=True)
+    BookingFactory(category=b, quantity=4, confirmed=True)
+    BookingFactory(category=b, quantity=1)
+    BookingFactory(category=a, quantity=2)
+    BookingFactory(category=a, quantity=6, expired=True)
     figures = concerts_with_sales_figures(Concert.objects.all()).get(pk=concert.pk)
     assert figures.seats_sold == 9
     assert figures.seats_held == 3

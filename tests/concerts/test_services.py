@@ -16,6 +16,7 @@ from concerts.services import (
     concerts_publish,
     concerts_unpublish,
 )
+from tests.factories import BookingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,25 +34,25 @@ def _update(category, total, expected=None):
     category.refresh_from_db()
 
 
-def test_growing_a_category_adds_the_new_seats_to_available(make_concert, make_booking):
+def test_growing_a_category_adds_the_new_seats_to_available(make_concert):
     category = make_concert(categories=[("A", "10", 100)]).categories.get()
-    make_booking(category, 30)
+    BookingFactory(category=category, quantity=30, confirmed=True)
     _update(category, 150)
     assert (category.total_seats, category.available_seats) == (150, 120)
 
 
-def test_shrinking_keeps_sold_and_held_seats(make_concert, make_booking):
+def test_shrinking_keeps_sold_and_held_seats(make_concert):
     category = make_concert(categories=[("A", "10", 100)]).categories.get()
-    make_booking(category, 30)
-    make_booking(category, 10, status="pending")
+    BookingFactory(category=category, quantity=30, confirmed=True)
+    BookingFactory(category=category, quantity=10)
     _update(category, 40)
     assert (category.total_seats, category.available_seats) == (40, 0)
 
 
-def test_shrinking_below_sold_and_held_is_refused(make_concert, make_booking):
+def test_shrinking_below_sold_and_held_is_refused(make_concert):
     category = make_concert(categories=[("A", "10", 100)]).categories.get()
-    make_booking(category, 30)
-    make_booking(category, 10, status="pending")
+    BookingFactory(category=category, quantity=30, confirmed=True)
+    BookingFactory(category=category, quantity=10)
     with pytest.raises(CategoryShrinkRefused):
         category_check_total_seats(category_id=category.pk, total_seats=39)
     with pytest.raises(CategoryShrinkRefused):
@@ -59,10 +60,12 @@ def test_shrinking_below_sold_and_held_is_refused(make_concert, make_booking):
     assert (category.total_seats, category.available_seats) == (100, 60)
 
 
-def test_update_from_a_stale_form_never_overwrites_seats_sold_meanwhile(make_concert, make_booking):
+def test_update_from_a_stale_form_never_overwrites_seats_sold_meanwhile(make_concert):
     category = make_concert(categories=[("A", "10", 100)]).categories.get()
     seen_total = category.total_seats
-    make_booking(category, 95)  # sold while the staff member edits
+    BookingFactory(
+        category=category, quantity=95, confirmed=True
+    )  # sold while the staff member edits
     with pytest.raises(CategoryShrinkRefused):
         _update(category, 10, expected=seen_total)
     category.refresh_from_db()

@@ -7,16 +7,14 @@ import hmac
 import json
 import time
 import types
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import responses
 from django.db import transaction
-from django.utils import timezone
 
 from bookings.models import Booking
-from tests.factories import TicketCategoryFactory
+from tests.factories import BookingFactory
 
 STRIPE_API = "https://api.stripe.com"
 WEBHOOK_SECRET = "whsec_test_boxoffice_secret"
@@ -38,42 +36,9 @@ requires_booking_confirm = pytest.mark.skipif(
 
 
 @pytest.fixture
-def make_booking(user):
-    def make(
-        *,
-        owner=None,
-        quantity: int = 2,
-        unit_price: str = "49.00",
-        currency: str = "usd",
-        status: str = Booking.Status.PENDING,
-        expires_in: int = 600,
-        category=None,
-    ) -> Booking:
-        category = category or TicketCategoryFactory(
-            price=Decimal(unit_price),
-            currency=currency,
-            total_seats=100,
-            available_seats=100 - quantity,
-        )
-        return Booking.objects.create(
-            user=owner or user,
-            concert=category.concert,
-            category=category,
-            quantity=quantity,
-            unit_price=Decimal(unit_price),
-            total_amount=Decimal(unit_price) * quantity,
-            currency=currency,
-            status=status,
-            expires_at=timezone.now() + timedelta(seconds=expires_in),
-        )
-
-    return make
-
-
-@pytest.fixture
-def booking(make_booking) -> Booking:
+def booking(user) -> Booking:
     """A pending booking of `user`: 2 x 49.00 usd = 98.00 usd, held for 10 minutes."""
-    return make_booking()
+    return BookingFactory(user=user, quantity=2, category__price=Decimal("49.00"))
 
 
 @pytest.fixture

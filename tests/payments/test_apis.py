@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from payments.models import Payment
+from tests.factories import BookingFactory
 
 from .conftest import requires_booking_confirm, stub_intent_create
 
@@ -58,8 +59,8 @@ def test_create_intent_with_stripe(auth_client, booking, stripe_settings, stripe
     assert response.json()["provider"] == "stripe"
 
 
-def test_create_intent_for_someone_elses_booking_is_404(auth_client, make_booking, make_user):
-    other = make_booking(owner=make_user())
+def test_create_intent_for_someone_elses_booking_is_404(auth_client, make_user):
+    other = BookingFactory(user=make_user())
     response = auth_client.post(
         "/api/v1/payment/create-intent", {"booking_id": other.id}, format="json"
     )
@@ -76,8 +77,8 @@ def test_create_intent_for_an_unknown_booking_is_404(auth_client):
 
 
 @pytest.mark.parametrize("status", ["confirmed", "expired", "cancelled"])
-def test_create_intent_for_a_booking_not_pending_is_409(auth_client, make_booking, status):
-    booking = make_booking(status=status)
+def test_create_intent_for_a_booking_not_pending_is_409(auth_client, user, status):
+    booking = BookingFactory(user=user, status=status)
     response = auth_client.post(
         "/api/v1/payment/create-intent", {"booking_id": booking.id}, format="json"
     )

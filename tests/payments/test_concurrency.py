@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connections
 
 from checkout import services as checkout_services
 from payments import services
 from payments.models import FakeProviderIntent, Payment, ProcessedWebhookEvent
 from payments.providers.base import ProviderEvent
+from tests.concurrency import run_concurrently
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -19,25 +18,10 @@ THREADS = 8
 
 
 def _race(work: Callable[[], object]) -> tuple[list, list]:
-    barrier = threading.Barrier(THREADS)
-    results: list = []
-    errors: list = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            results.append(work())
-        except Exception as exc:  # noqa: BLE001 - collected and asserted on
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
+    """Run `work` on THREADS threads at once; (what they returned, what they raised)."""
+    outcomes = run_concurrently(lambda _: work(), range(THREADS))
+    errors = [o for o in outcomes if isinstance(o, Exception)]
+    return [o for o in outcomes if not isinstance(o, Exception)], errors
 
 
 def test_simultaneous_create_intent_calls_make_one_intent(booking):

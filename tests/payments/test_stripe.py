@@ -11,6 +11,7 @@ import responses
 from payments import services
 from payments.errors import BookingNotPending, PaymentNotCompleted, PaymentNotRefundable
 from payments.models import Payment
+from tests.factories import BookingFactory
 
 from .conftest import STRIPE_API, stub_intent_create, stub_intent_retrieve
 
@@ -42,8 +43,10 @@ def test_intent_creation_sends_idempotency_key_minor_units_and_metadata(stripe_h
     assert payment.provider_response["id"] == "pi_test_123"
 
 
-def test_zero_decimal_currency_is_sent_in_whole_units(stripe_http, make_booking):
-    booking = make_booking(unit_price="5000", currency="jpy", quantity=1)
+def test_zero_decimal_currency_is_sent_in_whole_units(stripe_http, user):
+    booking = BookingFactory(
+        user=user, quantity=1, category__price=Decimal("5000"), category__currency="jpy"
+    )
     stub_intent_create(stripe_http, booking=booking, amount=5000, currency="jpy")
 
     services.payment_intent_create(booking=booking)
@@ -61,15 +64,15 @@ def test_creating_the_intent_again_returns_the_same_one_without_asking_stripe(st
     assert len(stripe_http.calls) == 1
 
 
-def test_intent_for_a_booking_that_is_not_pending_is_refused(stripe_http, make_booking):
-    booking = make_booking(status="expired")
+def test_intent_for_a_booking_that_is_not_pending_is_refused(stripe_http, user):
+    booking = BookingFactory(user=user, expired=True)
     with pytest.raises(BookingNotPending):
         services.payment_intent_create(booking=booking)
     assert len(stripe_http.calls) == 0
 
 
-def test_intent_for_an_overdue_hold_is_refused(stripe_http, make_booking):
-    booking = make_booking(expires_in=-1)
+def test_intent_for_an_overdue_hold_is_refused(stripe_http, user):
+    booking = BookingFactory(user=user, overdue=True)
     with pytest.raises(BookingNotPending):
         services.payment_intent_create(booking=booking)
 
@@ -128,9 +131,9 @@ def test_verification_refuses_what_stripe_does_not_confirm(
 
 
 def test_verification_refuses_an_intent_of_another_booking(
-    stripe_http, booking, make_booking, make_user, stripe_payment
+    stripe_http, booking, make_user, stripe_payment
 ):
-    other = make_booking(owner=make_user())
+    other = BookingFactory(user=make_user())
     with pytest.raises(PaymentNotCompleted, match="belongs to this booking"):
         services.payment_verify(booking=other, payment_intent_id="pi_test_123")
     assert len(stripe_http.calls) == 1  # only the creation: nothing to ask Stripe

@@ -6,6 +6,7 @@ import pytest
 from django.urls import NoReverseMatch, reverse
 
 from payments.models import Payment
+from tests.factories import BookingFactory
 
 from .conftest import requires_booking_confirm, stub_intent_create, stub_intent_retrieve
 
@@ -48,7 +49,7 @@ def test_owner_sees_summary_countdown_and_test_cards(fan_client, booking):
     assert Payment.objects.filter(booking=booking).count() == 1
 
 
-def test_someone_elses_booking_is_404(client, make_booking, make_user, booking):
+def test_someone_elses_booking_is_404(client, make_user, booking):
     client.force_login(make_user())
     assert client.get(_url(booking)).status_code == 404
     assert (
@@ -93,14 +94,14 @@ def test_the_success_card_leads_to_the_booking_page(fan_client, booking):
 
 
 @pytest.mark.skipif(not _detail_url_exists(), reason="bookings:detail not built yet")
-def test_a_confirmed_booking_redirects_to_its_page(fan_client, make_booking):
-    booking = make_booking(status="confirmed")
+def test_a_confirmed_booking_redirects_to_its_page(fan_client, user):
+    booking = BookingFactory(user=user, confirmed=True)
     response = fan_client.get(_url(booking))
     assert response.status_code == 302
 
 
-def test_an_expired_hold_says_so_and_links_back_to_the_concert(fan_client, make_booking):
-    booking = make_booking(expires_in=-5)
+def test_an_expired_hold_says_so_and_links_back_to_the_concert(fan_client, user):
+    booking = BookingFactory(user=user, overdue=True)
 
     response = fan_client.get(_url(booking))
 
@@ -111,8 +112,8 @@ def test_an_expired_hold_says_so_and_links_back_to_the_concert(fan_client, make_
     assert not Payment.objects.exists()
 
 
-def test_paying_an_expired_hold_is_refused_without_charging(fan_client, make_booking):
-    booking = make_booking(expires_in=-5)
+def test_paying_an_expired_hold_is_refused_without_charging(fan_client, user):
+    booking = BookingFactory(user=user, overdue=True)
     response = fan_client.post(_url(booking, "fake-pay"), {"card_number": "4242424242424242"})
     assert response.status_code == 409
     assert not Payment.objects.exists()

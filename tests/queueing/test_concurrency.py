@@ -1,18 +1,21 @@
 """Races the waiting room must win, with real threads against real Redis (and PostgreSQL).
 
+Beside the join and admission races sit their controls (`@pytest.mark.control`): the same
+step written as separate Redis commands instead of one Lua script, shown to go wrong.
+
 The Redis-level tests run on every CI run; the service-level ones, which also write
 QueueEntry rows from many threads, need PostgreSQL.
 """
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from threading import Event, Thread
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from queueing import redis_queue, services
 from queueing.models import QueueEntry
+from tests.concurrency import MAX_REDIS_THREADS, returned_values, run_concurrently
 
 NOW = int(timezone.now().timestamp() * 1000)
 ABANDON_MS = 300_000
@@ -25,36 +28,45 @@ def _join(user_id: int, *, now_ms: int = NOW):
     )
 
 
-def _in_threads(count: int, work, *args_list):
-    """Run `work` in `count` tasks released at once (at most 64 threads: the Redis client's
-    pool holds 100 connections, as a web process would)."""
-    start = Event()
-
-    def run(*args):
-        start.wait()
-        try:
-            return work(*args)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=min(count, 64)) as pool:
-        futures = [pool.submit(run, *args) for args in zip(*args_list, strict=True)]
-        start.set()
-        return [future.result() for future in futures]
-
-
 def test_200_concurrent_joins_get_200_distinct_positions():
-    states = _in_threads(200, lambda uid: _join(uid).state, range(1, 201))
+    states = returned_values(
+        run_concurrently(lambda uid: _join(uid).state, range(1, 201), threads=MAX_REDIS_THREADS)
+    )
     assert sorted(s.position for s in states) == list(range(1, 201))
     assert redis_queue.snapshot(CONCERT, now_ms=NOW).waiting == 200
 
 
 def test_50_concurrent_double_clicks_keep_one_place():
     _join(1)
-    results = _in_threads(50, lambda _: _join(2), range(50))
+    results = returned_values(
+        run_concurrently(lambda _: _join(2), range(50), threads=MAX_REDIS_THREADS)
+    )
     assert sorted(r.outcome for r in results) == ["joined"] + ["kept"] * 49
     assert {r.state.position for r in results} == {2}
     assert redis_queue.snapshot(CONCERT, now_ms=NOW).waiting == 2
+
+
+@pytest.mark.control
+def test_control_double_clicks_without_the_lua_script_join_many_times(redis_client):
+    """A join written as separate commands (ZSCORE, then INCR + ZADD): every click checks
+    "not in line yet" before any adds, so each one joins anew and burns a place."""
+    _join(1)
+    keys = redis_queue.concert_keys(CONCERT)
+    clicks = 20
+    all_have_checked = threading.Barrier(clicks)
+
+    def join_in_separate_commands(user_id: int) -> str:
+        waiting = redis_client.zscore(keys.waiting, user_id) is not None
+        all_have_checked.wait(timeout=30)
+        if waiting:
+            return "kept"
+        redis_client.zadd(keys.waiting, {user_id: redis_client.incr(keys.seq)})
+        return "joined"
+
+    outcomes = returned_values(run_concurrently(join_in_separate_commands, [2] * clicks))
+
+    assert outcomes == ["joined"] * clicks
+    assert int(redis_client.get(keys.seq)) == 1 + clicks  # one fan, 20 places taken
 
 
 def test_four_concurrent_promoters_never_exceed_the_cap_nor_lose_a_fan(redis_client):
@@ -91,7 +103,7 @@ def test_four_concurrent_promoters_never_exceed_the_cap_nor_lose_a_fan(redis_cli
     watcher = Thread(target=watch)
     watcher.start()
     try:
-        for batch in _in_threads(4, promote, range(4)):
+        for batch in returned_values(run_concurrently(promote, range(4))):
             admitted += batch
     finally:
         done.set()
@@ -103,22 +115,47 @@ def test_four_concurrent_promoters_never_exceed_the_cap_nor_lose_a_fan(redis_cli
     assert not set(admitted) & left
 
 
+@pytest.mark.control
+def test_control_promoters_without_the_lua_script_exceed_the_cap(redis_client):
+    """A promoter written as separate commands (count the active slots, then pop and add):
+    four promoters all count 0 active before any admits, and each fills the whole cap."""
+    cap, promoters = 10, 4
+    for uid in range(1, 61):
+        _join(uid)
+    keys = redis_queue.concert_keys(CONCERT)
+    all_have_counted = threading.Barrier(promoters)
+
+    def admit_in_separate_commands(_) -> list[int]:
+        free = cap - redis_client.zcard(keys.active)
+        all_have_counted.wait(timeout=30)
+        popped = redis_client.zpopmin(keys.waiting, free)
+        for uid, _score in popped:
+            redis_client.zadd(keys.active, {uid: NOW + 300_000})
+        return [int(uid) for uid, _score in popped]
+
+    admitted = returned_values(run_concurrently(admit_in_separate_commands, range(promoters)))
+
+    assert [len(batch) for batch in admitted] == [cap] * promoters
+    assert redis_client.zcard(keys.active) == promoters * cap  # 40 slots under a cap of 10
+
+
 def test_concurrent_promoters_without_releases_fill_exactly_the_cap(redis_client):
     for uid in range(1, 301):
         _join(uid)
-    results = _in_threads(
-        8,
-        lambda _: (
-            redis_queue.admit(
-                CONCERT,
-                now_ms=NOW,
-                slot_ms=300_000,
-                default_cap=50,
-                per_minute=0,
-                abandon_ms=ABANDON_MS,
-            ).admitted
-        ),
-        range(8),
+    results = returned_values(
+        run_concurrently(
+            lambda _: (
+                redis_queue.admit(
+                    CONCERT,
+                    now_ms=NOW,
+                    slot_ms=300_000,
+                    default_cap=50,
+                    per_minute=0,
+                    abandon_ms=ABANDON_MS,
+                ).admitted
+            ),
+            range(8),
+        )
     )
     admitted = [uid for batch in results for uid in batch]
     assert sorted(admitted) == list(range(1, 51))  # the first 50, in FIFO, once each
@@ -130,8 +167,8 @@ def test_concurrent_promoters_without_releases_fill_exactly_the_cap(redis_client
 @pytest.mark.django_db(transaction=True)
 def test_200_fans_joining_at_once_through_the_service(concert, fans):
     line = fans(200)
-    states = _in_threads(
-        200, lambda fan: services.queue_join(user_id=fan.pk, concert=concert), line
+    states = returned_values(
+        run_concurrently(lambda fan: services.queue_join(user_id=fan.pk, concert=concert), line)
     )
     assert sorted(s.position for s in states) == list(range(1, 201))
     assert QueueEntry.objects.filter(concert=concert).count() == 200
@@ -143,8 +180,8 @@ def test_200_fans_joining_at_once_through_the_service(concert, fans):
 @pytest.mark.django_db(transaction=True)
 def test_a_fan_double_clicking_50_times_through_the_service(concert, fans):
     (fan,) = fans(1)
-    states = _in_threads(
-        50, lambda _: services.queue_join(user_id=fan.pk, concert=concert), range(50)
+    states = returned_values(
+        run_concurrently(lambda _: services.queue_join(user_id=fan.pk, concert=concert), range(50))
     )
     assert {s.position for s in states} == {1}
     assert QueueEntry.objects.filter(concert=concert).count() == 1
@@ -157,7 +194,9 @@ def test_four_promoter_services_never_exceed_the_cap(concert, fans, settings, re
     line = fans(60)
     for fan in line:
         services.queue_join(user_id=fan.pk, concert=concert)
-    results = _in_threads(4, lambda _: services.queue_admit_next(concert_id=concert.pk), range(4))
+    results = returned_values(
+        run_concurrently(lambda _: services.queue_admit_next(concert_id=concert.pk), range(4))
+    )
     admitted = [uid for batch in results for uid in batch]
     assert sorted(admitted) == sorted(f.pk for f in line[:10])
     assert redis_client.zcard(redis_queue.concert_keys(concert.pk).active) == 10
