@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run dev test lint format install clean bench e2e screenshots
+.PHONY: run dev test lint format install clean bench e2e screenshots multinode
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,13 @@ screenshots: install
 
 bench: install
 	$(BIN)/python -m bench.queue_scaling
+
+# Two gunicorn nodes behind HAProxy, two Celery workers, two beats: a booking storm that
+# must sell exactly (needs PostgreSQL, Redis and haproxy; see docs/operations.md).
+# Creates/drops its own database and flushes one Redis DB: override with MULTINODE_ARGS,
+# e.g. MULTINODE_ARGS="--database-url postgres://postgres@127.0.0.1:5432/boxoffice_mine --redis-url redis://127.0.0.1:6379/6"
+multinode: install
+	$(BIN)/python -m bench.multinode $(MULTINODE_ARGS)
 
 # Regenerate the pinned requirements from pyproject.toml.
 lock: install
