@@ -68,7 +68,7 @@ def booking_create(*, user, category_id: int, quantity: int) -> Booking:
     """
     limit = settings.MAX_TICKETS_PER_BOOKING
     if not isinstance(quantity, int) or not 1 <= quantity <= limit:
-        raise errors.InvalidQuantity(errors.InvalidQuantity.default_detail.format(limit=limit))
+        raise errors.InvalidQuantity(errors.InvalidQuantity.default_message.format(limit=limit))
     category = (
         TicketCategory.objects.select_related("concert")
         .filter(pk=category_id, concert__published=True)
@@ -93,7 +93,7 @@ def booking_create(*, user, category_id: int, quantity: int) -> Booking:
         held = selectors.fan_tickets_held(user_id=user.pk, concert_id=category.concert_id)
         if held + quantity > fan_limit:
             raise errors.TicketLimitReached(
-                errors.TicketLimitReached.default_detail.format(limit=fan_limit),
+                errors.TicketLimitReached.default_message.format(limit=fan_limit),
                 limit=fan_limit,
                 held=held,
             )

@@ -15,7 +15,8 @@ from bookings import errors, selectors, services
 from bookings.forms import CheckinForm, SelectSeatsForm
 from bookings.models import Booking
 from bookings.qr import ticket_qr_svg
-from config.api import DomainError
+from config.errors import DomainError
+from config.views import messages_add_error
 from queueing import services as queue_services
 
 
@@ -31,7 +32,7 @@ def select(request, concert_id: int):
     try:
         concert = selectors.concert_for_sale_get(concert_id=concert_id)
     except errors.BookingNotFound as exc:
-        raise Http404(str(exc)) from exc
+        raise Http404(exc.message) from exc
     active_until = queue_services.queue_slot_active_until(
         user_id=request.user.pk, concert_id=concert.pk
     )
@@ -51,10 +52,10 @@ def select(request, concert_id: int):
                 quantity=form.cleaned_data["quantity"],
             )
         except errors.QueueSlotRequired as exc:
-            messages.error(request, exc.detail)
+            messages_add_error(request, exc)
             return redirect("queueing:room", concert_id=concert.pk)
         except DomainError as exc:
-            messages.error(request, exc.detail)
+            messages_add_error(request, exc)
             return redirect("bookings:select", concert_id=concert.pk)
         return redirect("payments:checkout", booking_id=booking.pk)
     return render(
@@ -78,7 +79,7 @@ def detail(request, reference: str):
     try:
         booking = selectors.booking_get_by_reference(user=request.user, reference=reference)
     except errors.BookingNotFound as exc:
-        raise Http404(str(exc)) from exc
+        raise Http404(exc.message) from exc
     return render(
         request,
         "bookings/detail.html",

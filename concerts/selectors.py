@@ -27,8 +27,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from concerts.errors import ConcertNotFound
 from concerts.models import Concert, TicketCategory
-from config.api import NotFound
 
 # Under this share of seats left, a concert (or category) shows "Few left".
 FEW_LEFT_RATIO = Decimal("0.10")
@@ -45,10 +45,6 @@ class SaleState(enum.StrEnum):
     @property
     def can_book(self) -> bool:
         return self in (SaleState.ON_SALE, SaleState.FEW_LEFT)
-
-
-class ConcertNotFound(NotFound):
-    default_detail = "Concert not found."
 
 
 def _categories_prefetch() -> Prefetch:

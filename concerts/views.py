@@ -5,8 +5,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from concerts.errors import ConcertNotFound
 from concerts.selectors import (
-    ConcertNotFound,
     concert_get_by_slug,
     concert_listing,
     concert_listings_upcoming,
@@ -25,7 +25,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         concert = concert_get_by_slug(slug=slug, published_only=published_only)
     except ConcertNotFound as missing:
-        raise Http404(missing.detail) from missing
+        raise Http404(missing.message) from missing
     listing = concert_listing(concert, timezone.now())
     categories = [
         {

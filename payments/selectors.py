@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from config.api import NotFound
+from config.errors import NotFound
 
 from .models import Payment
 

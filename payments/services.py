@@ -401,7 +401,7 @@ def fake_payment_pay(*, payment_intent_id: str, card_number: str) -> Payment:
     payment.refresh_from_db()
     if intent.status != "succeeded":
         raise CardDeclined(
-            intent.failure_message or CardDeclined.default_detail,
+            intent.failure_message or CardDeclined.default_message,
             decline_code=intent.failure_code,
         )
     return payment

@@ -12,10 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from config.api import DomainError, NotFound
+from config.api import status_for_error
+from config.errors import DomainError, NotFound
+from config.views import message_for_error
 
 from . import selectors, services
-from .errors import BookingNotPending, CardDeclined, PaymentProviderError
+from .errors import BookingNotPending, PaymentNotCompleted, PaymentProviderError
 from .models import Payment
 
 logger = logging.getLogger(__name__)
@@ -30,7 +32,7 @@ def _owned_booking(request: HttpRequest, booking_id: int):
     try:
         return selectors.booking_get_for_payment(user=request.user, booking_id=booking_id)
     except NotFound as exc:
-        raise Http404(exc.detail) from exc
+        raise Http404(exc.message) from exc
 
 
 def _hold_is_open(booking) -> bool:
@@ -51,7 +53,7 @@ def _render_checkout(
         except BookingNotPending:
             hold_open = False
         except PaymentProviderError as exc:
-            error = error or exc.detail
+            error = error or message_for_error(exc)
     else:
         payment = selectors.payment_for_booking(booking=booking)
 
@@ -99,10 +101,10 @@ def checkout_fake_pay(request: HttpRequest, booking_id: int) -> HttpResponse:
     try:
         payment = services.payment_intent_create(booking=booking)
         services.fake_payment_pay(payment_intent_id=payment.intent_id, card_number=card_number)
-    except CardDeclined as exc:
-        return _render_checkout(request, booking, error=exc.detail, status=402)
-    except DomainError as exc:
-        return _render_checkout(request, booking, error=exc.detail, status=exc.status_code)
+    except DomainError as exc:  # CardDeclined: 402 with the decline message
+        return _render_checkout(
+            request, booking, error=message_for_error(exc), status=status_for_error(exc)
+        )
     booking.refresh_from_db()
     if booking.status == "confirmed":
         return redirect("bookings:detail", reference=booking.reference)
@@ -128,6 +130,6 @@ def checkout_return(request: HttpRequest, booking_id: int) -> HttpResponse:
     except DomainError as exc:
         logger.info("Checkout return for %s not confirmed: %s", booking.reference, exc.code)
         booking.refresh_from_db()
-        message = MSG_NOT_COMPLETED if exc.code == "payment_not_completed" else exc.detail
-        return _render_checkout(request, booking, error=message, status=exc.status_code)
+        message = message_for_error(exc, {PaymentNotCompleted.code: MSG_NOT_COMPLETED})
+        return _render_checkout(request, booking, error=message, status=status_for_error(exc))
     return redirect("bookings:detail", reference=booking.reference)

@@ -14,10 +14,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
+from concerts.errors import ConcertNotFound
 from config.api import INVALID_RESPONSE as INVALID
 from config.api import error_response as _error
 from queueing import selectors, services
-from queueing.errors import ConcertNotFound
 
 MAX_ID = 2**63 - 1
 

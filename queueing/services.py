@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from concerts.models import Concert
 from queueing import redis_queue, selectors
-from queueing.errors import SaleEnded, SaleNotOpen, SoldOut
+from queueing.errors import InvalidCap, SaleEnded, SaleNotOpen, SoldOut
 from queueing.models import QueueEntry
 
 WAITING = "waiting"
@@ -240,9 +240,10 @@ def queue_admission_resume(*, concert_id: int) -> None:
 
 
 def queue_cap_set(*, concert_id: int, cap: int | None) -> None:
-    """Override QUEUE_MAX_ACTIVE_USERS for one concert at runtime (None: back to default)."""
+    """Override QUEUE_MAX_ACTIVE_USERS for one concert at runtime (None: back to default).
+    Raises InvalidCap for a negative cap."""
     if cap is not None and cap < 0:
-        raise ValueError("The active cap cannot be negative.")
+        raise InvalidCap()
     redis_queue.set_cap(concert_id, cap)
     _admit_soon(concert_id)
 

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rest_framework_simplejwt.tokens import AccessToken
 
 from concerts.models import Concert
-from config.api import DomainError
+from config.errors import DomainError
+from config.views import messages_add_error
 from queueing import services
 
 
@@ -35,7 +36,7 @@ def room(request: HttpRequest, concert_id: int) -> HttpResponse:
         try:
             services.queue_join(user_id=request.user.pk, concert=concert)
         except DomainError as exc:
-            messages.error(request, exc.detail)
+            messages_add_error(request, exc)
         return redirect("queueing:room", concert_id=concert.pk)
 
     state = services.queue_status(user_id=request.user.pk, concert_id=concert.pk)

@@ -3,9 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from concerts.errors import ConcertNotFound
 from concerts.models import Concert, TicketCategory
 from concerts.selectors import (
-    ConcertNotFound,
     SaleState,
     concert_get,
     concert_is_sale_open,

@@ -230,7 +230,6 @@ def test_a_domain_error_from_booking_confirm_is_logged_and_answered_200(
 ):
     class BookingExpired(DomainError):
         code = "booking_expired"
-        status_code = 409
 
     confirm_spy.raises = BookingExpired("expired and refunded")
 
