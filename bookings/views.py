@@ -15,6 +15,8 @@ from bookings import errors, selectors, services
 from bookings.forms import CheckinForm, SelectSeatsForm
 from bookings.models import Booking
 from bookings.qr import ticket_qr_svg
+from concerts.errors import ConcertNotFound
+from concerts.selectors import concert_get
 from config.errors import DomainError
 from config.views import messages_add_error
 from queueing import services as queue_services
@@ -30,8 +32,8 @@ def _tickets_with_qr(booking: Booking) -> list[dict]:
 @require_http_methods(["GET", "POST"])
 def select(request, concert_id: int):
     try:
-        concert = selectors.concert_for_sale_get(concert_id=concert_id)
-    except errors.BookingNotFound as exc:
+        concert = concert_get(concert_id=concert_id)
+    except ConcertNotFound as exc:
         raise Http404(exc.message) from exc
     active_until = queue_services.queue_slot_active_until(
         user_id=request.user.pk, concert_id=concert.pk

@@ -14,10 +14,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
-from concerts.errors import ConcertNotFound
+from concerts.selectors import concert_get
 from config.api import INVALID_RESPONSE as INVALID
 from config.api import error_response as _error
-from queueing import selectors, services
+from queueing import services
 
 MAX_ID = 2**63 - 1
 
@@ -67,9 +67,9 @@ class QueueJoinApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = ConcertIdInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        concert = selectors.concert_for_queue(concert_id=serializer.validated_data["concert_id"])
-        if concert is None:
-            raise ConcertNotFound()
+        concert = concert_get(
+            concert_id=serializer.validated_data["concert_id"], with_categories=False
+        )
         state = services.queue_join(user_id=request.user.pk, concert=concert)
         return Response(_body(state))
 

@@ -16,8 +16,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from concerts import selectors as concert_selectors
 from concerts.models import Concert
-from queueing import redis_queue, selectors
+from queueing import redis_queue
 from queueing.errors import InvalidCap, SaleEnded, SaleNotOpen, SoldOut
 from queueing.models import QueueEntry
 
@@ -88,16 +89,16 @@ def queue_join(*, user_id: int, concert: Concert) -> QueueState:
     SoldOut (no seat left in any category).
     """
     now = timezone.now()
-    if now >= concert.starts_at:
-        raise SaleEnded()
-    opens_at = concert.sale_starts_at - timedelta(seconds=settings.QUEUE_PREQUEUE_SECONDS)
-    if now < opens_at:
+    if not concert_selectors.concert_prequeue_is_open(concert, now):
+        if concert_selectors.concert_has_started(concert, now):
+            raise SaleEnded()
+        opens_at = concert_selectors.concert_prequeue_opens_at(concert)
         raise SaleNotOpen(
             f"The waiting room opens at {opens_at:%Y-%m-%d %H:%M} UTC.",
             opens_at=opens_at.isoformat(),
             sale_starts_at=concert.sale_starts_at.isoformat(),
         )
-    if selectors.concert_is_sold_out(concert_id=concert.pk, concert=concert):
+    if concert_selectors.concert_is_sold_out(concert):
         raise SoldOut()
 
     result = redis_queue.join(
