@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -12,6 +12,7 @@ from django.utils import timezone
 from concerts.models import Concert
 from concerts.selectors import concerts_in_waiting_room, concerts_on_sale
 from queueing import redis_queue
+from queueing.state import datetime_from_ms, wait_estimate_seconds
 
 
 def concerts_with_open_sale() -> QuerySet[Concert]:
@@ -51,17 +52,15 @@ def queue_overview(*, concert_id: int) -> QueueOverview:
         prequeue=snap.prequeue,
         active=snap.active,
         admitted_last_minute=snap.admitted_last_minute,
-        estimated_wait_at_back_seconds=redis_queue.eta_from_rate(
+        estimated_wait_at_back_seconds=wait_estimate_seconds(
             line,
             admitted=snap.admitted_in_window,
-            oldest_ms=snap.oldest_admission_ms,
+            oldest_admission_ms=snap.oldest_admission_ms,
             now_ms=now_ms,
         ),
         paused=snap.paused,
         cap=snap.cap_override if snap.cap_override is not None else settings.QUEUE_MAX_ACTIVE_USERS,
         cap_overridden=snap.cap_override is not None,
         prequeue_drawn=snap.shuffled,
-        sale_starts_at=datetime.fromtimestamp(snap.sale_starts_ms / 1000, tz=UTC)
-        if snap.sale_starts_ms is not None
-        else None,
+        sale_starts_at=datetime_from_ms(snap.sale_starts_ms),
     )
