@@ -13,7 +13,7 @@ Invariants every function here keeps, for each ticket category:
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from bookings import errors, selectors
 from bookings.models import Booking, Ticket
+from bookings.presenters import iso_datetime, ticket_summary
 from concerts.models import TicketCategory
 from payments import services as payment_services
 from payments.errors import PaymentNotCompleted
@@ -379,24 +380,3 @@ def ticket_check_in(*, code: str) -> Ticket:
             ticket=ticket_summary(ticket),
         )
     raise errors.TicketVoid(ticket=ticket_summary(ticket))
-
-
-def ticket_summary(ticket: Ticket) -> dict:
-    """What the door needs to see about a ticket (JSON-ready)."""
-    booking = ticket.booking
-    return {
-        "code": ticket.code,
-        "status": ticket.status,
-        "category": booking.category.name,
-        "seat_label": ticket.seat_label or None,
-        "booking_reference": booking.reference,
-        "concert": booking.concert.name,
-        "holder": booking.user.get_full_name(),
-    }
-
-
-def iso_datetime(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC as the rest of the API writes it (DRF style, trailing Z)."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -13,7 +13,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bookings import errors, selectors, services
 from bookings.forms import CheckinForm, SelectSeatsForm
-from bookings.models import Booking
+from bookings.models import Booking, Ticket
+from bookings.presenters import ticket_summary
 from bookings.qr import ticket_qr_svg
 from concerts.errors import ConcertNotFound
 from concerts.selectors import concert_get
@@ -118,11 +119,20 @@ def mine(request):
     )
 
 
+# By outcome: the ticket's new status, or the code of the error that refused it.
 CHECKIN_RESULTS = {
-    "checked_in": ("ok", "Checked in", "Welcome! Let them in."),
-    "already_checked_in": ("warn", "Already checked in", "This ticket was used before."),
-    "ticket_void": ("danger", "Void ticket", "This booking was cancelled. Do not admit."),
-    "unknown_ticket": ("danger", "Unknown ticket", "No ticket has this code. Do not admit."),
+    Ticket.Status.CHECKED_IN: ("ok", "Checked in", "Welcome! Let them in."),
+    errors.TicketAlreadyCheckedIn.code: (
+        "warn",
+        "Already checked in",
+        "This ticket was used before.",
+    ),
+    errors.TicketVoid.code: ("danger", "Void ticket", "This booking was cancelled. Do not admit."),
+    errors.UnknownTicket.code: (
+        "danger",
+        "Unknown ticket",
+        "No ticket has this code. Do not admit.",
+    ),
 }
 
 
@@ -138,8 +148,8 @@ def checkin(request):
         ticket, checked_in_at = None, None
         try:
             ticket_row = services.ticket_check_in(code=code)
-            outcome = "checked_in"
-            ticket, checked_in_at = services.ticket_summary(ticket_row), ticket_row.checked_in_at
+            outcome = Ticket.Status.CHECKED_IN
+            ticket, checked_in_at = ticket_summary(ticket_row), ticket_row.checked_in_at
         except errors.TicketAlreadyCheckedIn as exc:
             outcome, ticket = exc.code, exc.extra.get("ticket")
             checked_in_at = parse_datetime(exc.extra.get("checked_in_at") or "")
@@ -148,6 +158,7 @@ def checkin(request):
         tone, title, advice = CHECKIN_RESULTS[outcome]
         result = {
             "outcome": outcome,
+            "already_checked_in": outcome == errors.TicketAlreadyCheckedIn.code,
             "tone": tone,
             "title": title,
             "advice": advice,

@@ -41,6 +41,8 @@ class SaleState(enum.StrEnum):
     NO_TICKETS = "no_tickets"  # no categories yet: nothing to sell (not "sold out")
     PAST = "past"  # the concert has started
 
+    do_not_call_in_templates = enum.nonmember(True)  # templates compare with SaleState.X
+
     @property
     def can_book(self) -> bool:
         return self in (SaleState.ON_SALE, SaleState.FEW_LEFT)
@@ -264,6 +266,7 @@ def concerts_with_sales_figures(concerts: QuerySet[Concert]) -> QuerySet[Concert
     """Annotate seats_sold (confirmed), seats_held (pending), seats_free, seats_capacity,
     revenue (confirmed total_amount) and revenue_currency."""
     money = DecimalField(max_digits=14, decimal_places=2)
+    status = _booking_model().Status
     categories = TicketCategory.objects.filter(concert=OuterRef("pk")).order_by()
     category_sum = {
         name: Coalesce(
@@ -277,13 +280,13 @@ def concerts_with_sales_figures(concerts: QuerySet[Concert]) -> QuerySet[Concert
     }
     return concerts.annotate(
         seats_sold=_bookings_sum(
-            "quantity", owner="concert", status="confirmed", output_field=IntegerField()
+            "quantity", owner="concert", status=status.CONFIRMED, output_field=IntegerField()
         ),
         seats_held=_bookings_sum(
-            "quantity", owner="concert", status="pending", output_field=IntegerField()
+            "quantity", owner="concert", status=status.PENDING, output_field=IntegerField()
         ),
         revenue=_bookings_sum(
-            "total_amount", owner="concert", status="confirmed", output_field=money
+            "total_amount", owner="concert", status=status.CONFIRMED, output_field=money
         ),
         revenue_currency=Subquery(
             categories.order_by("display_order", "id").values("currency")[:1]
@@ -296,12 +299,13 @@ def categories_with_sales_figures(
     categories: QuerySet[TicketCategory],
 ) -> QuerySet[TicketCategory]:
     """Annotate seats_sold (confirmed) and seats_held (pending) per category."""
+    status = _booking_model().Status
     return categories.annotate(
         seats_sold=_bookings_sum(
-            "quantity", owner="category", status="confirmed", output_field=IntegerField()
+            "quantity", owner="category", status=status.CONFIRMED, output_field=IntegerField()
         ),
         seats_held=_bookings_sum(
-            "quantity", owner="category", status="pending", output_field=IntegerField()
+            "quantity", owner="category", status=status.PENDING, output_field=IntegerField()
         ),
     )
 

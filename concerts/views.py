@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from concerts.errors import ConcertNotFound
 from concerts.selectors import (
+    SaleState,
     concert_get_by_slug,
     concert_listing,
     concert_listings_upcoming,
@@ -16,7 +17,7 @@ from concerts.selectors import (
 
 def home(request: HttpRequest) -> HttpResponse:
     listings = concert_listings_upcoming(now=timezone.now())
-    return render(request, "concerts/home.html", {"listings": listings})
+    return render(request, "concerts/home.html", {"listings": listings, "SaleState": SaleState})
 
 
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -43,6 +44,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "concert": concert,
             "listing": listing,
+            "SaleState": SaleState,
             "categories": categories,
             "prequeue_minutes": settings.QUEUE_PREQUEUE_SECONDS // 60,
             "max_per_booking": settings.MAX_TICKETS_PER_BOOKING,

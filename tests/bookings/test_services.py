@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from bookings import errors, services
+from bookings import errors, presenters, services
 from bookings.models import Booking, Ticket
 from concerts.models import TicketCategory
 from payments import services as payment_services
@@ -471,7 +471,7 @@ def test_check_in_admits_once(ticket):
     assert admitted.checked_in_at is not None
     with pytest.raises(errors.TicketAlreadyCheckedIn) as caught:
         services.ticket_check_in(code=ticket.code)
-    assert caught.value.extra["checked_in_at"] == services.iso_datetime(admitted.checked_in_at)
+    assert caught.value.extra["checked_in_at"] == presenters.iso_datetime(admitted.checked_in_at)
 
 
 def test_check_in_refuses_a_void_ticket(ticket):
