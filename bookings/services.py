@@ -23,6 +23,7 @@ from django.utils import timezone
 from bookings import errors, selectors
 from bookings.models import Booking, Ticket
 from bookings.presenters import iso_datetime, ticket_summary
+from concerts.errors import CategoryNotFound
 from concerts.models import TicketCategory
 from payments import services as payment_services
 from payments.errors import PaymentNotCompleted
@@ -59,8 +60,8 @@ def _seats_release(*, category_id: int, quantity: int) -> None:
 def booking_create(*, user, category_id: int, quantity: int) -> Booking:
     """Hold `quantity` seats of a category for BOOKING_HOLD_SECONDS, as a pending booking.
 
-    Rules: the fan holds an active queue slot for the concert (QueueSlotRequired); the
-    quantity is within 1..MAX_TICKETS_PER_BOOKING (InvalidQuantity); the fan's pending
+    Rules: the category belongs to a published concert (CategoryNotFound); the fan holds
+    an active queue slot for the concert (QueueSlotRequired); the quantity is within 1..MAX_TICKETS_PER_BOOKING (InvalidQuantity); the fan's pending
     and confirmed tickets for the concert stay within MAX_TICKETS_PER_FAN
     (TicketLimitReached); the fan has no other pending booking (PendingBookingExists,
     enforced by the partial unique index, so two racing requests cannot both win);
@@ -76,7 +77,7 @@ def booking_create(*, user, category_id: int, quantity: int) -> Booking:
         .first()
     )
     if category is None:
-        raise errors.BookingNotFound("Ticket category not found.")
+        raise CategoryNotFound()
     if not queue_services.queue_slot_is_active(user_id=user.pk, concert_id=category.concert_id):
         raise errors.QueueSlotRequired()
 

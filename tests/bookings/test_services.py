@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from bookings import errors, presenters, services
 from bookings.models import Booking, Ticket
+from concerts.errors import CategoryNotFound
 from concerts.models import TicketCategory
 from payments import services as payment_services
 from payments.errors import PaymentNotCompleted
@@ -69,11 +70,11 @@ def test_create_refuses_a_quantity_outside_the_limit(user, category, give_slot, 
 
 def test_create_refuses_unknown_or_unpublished_category(user, category, give_slot):
     give_slot(user, category.concert)
-    with pytest.raises(errors.BookingNotFound):
+    with pytest.raises(CategoryNotFound):
         services.booking_create(user=user, category_id=999999, quantity=1)
     category.concert.published = False
     category.concert.save()
-    with pytest.raises(errors.BookingNotFound):
+    with pytest.raises(CategoryNotFound):
         services.booking_create(user=user, category_id=category.pk, quantity=1)
 
 
