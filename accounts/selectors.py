@@ -8,9 +8,5 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def user_get_by_email(*, email: str) -> User | None:
-    return User.objects.filter(email__iexact=normalize_email(email)).first()
-
-
 def user_email_taken(*, email: str) -> bool:
     return User.objects.filter(email__iexact=normalize_email(email)).exists()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -16,7 +15,6 @@ from django.contrib.auth.models import update_last_login
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.urls import reverse
-from rest_framework import status
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -25,50 +23,13 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts import pending_signups
 from accounts.emails import email_send
+from accounts.errors import InvalidCredentials, OtpExpired, OtpInvalid, OtpLocked, TokenNotValid
 from accounts.models import User
 from accounts.selectors import normalize_email, user_email_taken
-from config.api import DomainError
 
-OTP_INVALID = "That code is not right. Check the email we sent and try again."
-OTP_EXPIRED = "That code has expired. Sign up again to get a new one."
-OTP_LOCKED = "Too many wrong codes. Sign up again to get a new one."
 ACCOUNT_EXISTS = "An account with this email already exists. Log in instead."
-INVALID_CREDENTIALS = "Email or password is incorrect."
-TOKEN_NOT_VALID = "Token is invalid or expired."  # noqa: S105 (a message)
 
 _OTP_FORMAT = re.compile(r"\d{6}")
-
-
-class OtpInvalid(DomainError):
-    code = "otp_invalid"
-    default_detail = OTP_INVALID
-
-
-class OtpExpired(DomainError):
-    code = "otp_expired"
-    default_detail = OTP_EXPIRED
-
-
-class OtpLocked(DomainError):
-    code = "otp_locked"
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_detail = OTP_LOCKED
-
-    def __init__(self, *, retry_after: int) -> None:
-        super().__init__()
-        self.headers = {"Retry-After": str(retry_after)}
-
-
-class InvalidCredentials(DomainError):
-    code = "invalid_credentials"
-    status_code = status.HTTP_401_UNAUTHORIZED
-    default_detail = INVALID_CREDENTIALS
-
-
-class TokenNotValid(DomainError):
-    code = "token_not_valid"
-    status_code = status.HTTP_401_UNAUTHORIZED
-    default_detail = TOKEN_NOT_VALID
 
 
 def generate_otp() -> str:
@@ -215,13 +176,17 @@ def token_revoke(*, refresh: str, user: User) -> None:
     _blacklist(token, user=owner)
 
 
-def user_update_profile(*, user: User, **fields: Any) -> User:
-    """Change first_name, last_name and/or phone (already validated and normalised)."""
-    allowed = {"first_name", "last_name", "phone"}
-    changed = {name: value for name, value in fields.items() if name in allowed}
-    unknown = set(fields) - allowed
-    if unknown:
-        raise TypeError(f"not profile fields: {sorted(unknown)}")
+def user_update_profile(
+    *,
+    user: User,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    phone: str | None = None,
+) -> User:
+    """Change first_name, last_name and/or phone (already validated and normalised); a
+    field left out (None) keeps its value."""
+    given = {"first_name": first_name, "last_name": last_name, "phone": phone}
+    changed = {name: value for name, value in given.items() if value is not None}
     for name, value in changed.items():
         setattr(user, name, value)
     if changed:

@@ -15,8 +15,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from rest_framework.throttling import ScopedRateThrottle
 
-from accounts import services
+from accounts import errors, services
 from accounts.forms import LoginForm, ProfileForm, SignupForm, VerifyForm
+from config.views import message_for_error
 
 SESSION_SIGNUP_EMAIL = "accounts_signup_email"
 SESSION_SIGNUP_NEXT = "accounts_signup_next"
@@ -85,11 +86,11 @@ def verify(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 user = services.signup_verify(email=email, otp=form.cleaned_data["otp"])
-            except (services.OtpExpired, services.OtpLocked) as exc:
-                form.add_error("otp", exc.detail)
+            except (errors.OtpExpired, errors.OtpLocked) as exc:
+                form.add_error("otp", message_for_error(exc))
                 context["restart"] = True
-            except services.OtpInvalid as exc:
-                form.add_error("otp", exc.detail)
+            except errors.OtpInvalid as exc:
+                form.add_error("otp", message_for_error(exc))
             else:
                 next_url = request.session.get(SESSION_SIGNUP_NEXT) or _safe_next(request, None)
                 login(request, user, backend=BACKEND)
@@ -112,8 +113,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 user = services.user_authenticate(**form.cleaned_data, request=request)
-            except services.InvalidCredentials as exc:
-                form.add_error(None, exc.detail)
+            except errors.InvalidCredentials as exc:
+                form.add_error(None, message_for_error(exc))
             else:
                 login(request, user, backend=BACKEND)
                 return redirect(_safe_next(request, next_url))

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 
 from bookings.models import Booking, Ticket
 from checkout.services import booking_cancel_confirmed
-from config.api import DomainError
+from config.errors import DomainError
 
 
 class TicketInline(admin.TabularInline):
@@ -85,7 +85,7 @@ class BookingAdmin(admin.ModelAdmin):
                 )
             except DomainError as exc:
                 self.message_user(
-                    request, f"{booking.reference}: {exc.detail}", level=messages.ERROR
+                    request, f"{booking.reference}: {exc.message}", level=messages.ERROR
                 )
             else:
                 done.append(booking.reference)

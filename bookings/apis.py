@@ -13,7 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bookings import selectors, services
-from bookings.models import Booking
+from bookings.models import Booking, Ticket
+from bookings.presenters import iso_datetime, ticket_summary
 from config.api import error_response as _error
 
 MAX_ID = selectors.MAX_ID
@@ -173,7 +174,7 @@ class CheckinApi(APIView):
             200: inline_serializer(
                 name="CheckinResult",
                 fields={
-                    "result": serializers.ChoiceField(choices=["checked_in"]),
+                    "result": serializers.ChoiceField(choices=[Ticket.Status.CHECKED_IN.value]),
                     "ticket": TicketSerializer(),
                     "checked_in_at": serializers.DateTimeField(),
                 },
@@ -197,8 +198,8 @@ class CheckinApi(APIView):
         ticket = services.ticket_check_in(code=serializer.validated_data["code"])
         return Response(
             {
-                "result": "checked_in",
-                "ticket": services.ticket_summary(ticket),
-                "checked_in_at": services.iso_datetime(ticket.checked_in_at),
+                "result": Ticket.Status.CHECKED_IN,
+                "ticket": ticket_summary(ticket),
+                "checked_in_at": iso_datetime(ticket.checked_in_at),
             }
         )

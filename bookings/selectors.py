@@ -6,7 +6,6 @@ from django.db.models import Prefetch, QuerySet, Sum
 
 from bookings import errors
 from bookings.models import Booking, Ticket
-from concerts.models import Concert
 
 # Ids beyond a bigint would make PostgreSQL refuse the query; they exist nowhere anyway.
 MAX_ID = 2**63 - 1
@@ -90,13 +89,3 @@ def fan_tickets_held(
     if exclude_booking_id is not None:
         bookings = bookings.exclude(pk=exclude_booking_id)
     return bookings.aggregate(total=Sum("quantity", default=0))["total"]
-
-
-def concert_for_sale_get(*, concert_id: int) -> Concert:
-    """A published concert with its categories, for the pick-your-seats page."""
-    concert = (
-        Concert.objects.published().prefetch_related("categories").filter(pk=concert_id).first()
-    )
-    if concert is None:
-        raise errors.BookingNotFound("Concert not found.")
-    return concert

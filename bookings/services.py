@@ -14,7 +14,7 @@ Invariants every function here keeps, for each ticket category:
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -23,6 +23,8 @@ from django.utils import timezone
 
 from bookings import errors, selectors
 from bookings.models import Booking, Ticket
+from bookings.presenters import iso_datetime, ticket_summary
+from concerts.errors import CategoryNotFound
 from concerts.models import TicketCategory
 from queueing import services as queue_services
 
@@ -57,8 +59,8 @@ def seats_release(*, category_id: int, quantity: int) -> None:
 def booking_create(*, user, category_id: int, quantity: int) -> Booking:
     """Hold `quantity` seats of a category for BOOKING_HOLD_SECONDS, as a pending booking.
 
-    Rules: the fan holds an active queue slot for the concert (QueueSlotRequired); the
-    quantity is within 1..MAX_TICKETS_PER_BOOKING (InvalidQuantity); the fan's pending
+    Rules: the category belongs to a published concert (CategoryNotFound); the fan holds
+    an active queue slot for the concert (QueueSlotRequired); the quantity is within 1..MAX_TICKETS_PER_BOOKING (InvalidQuantity); the fan's pending
     and confirmed tickets for the concert stay within MAX_TICKETS_PER_FAN
     (TicketLimitReached); the fan has no other pending booking (PendingBookingExists,
     enforced by the partial unique index, so two racing requests cannot both win);
@@ -67,14 +69,14 @@ def booking_create(*, user, category_id: int, quantity: int) -> Booking:
     """
     limit = settings.MAX_TICKETS_PER_BOOKING
     if not isinstance(quantity, int) or not 1 <= quantity <= limit:
-        raise errors.InvalidQuantity(errors.InvalidQuantity.default_detail.format(limit=limit))
+        raise errors.InvalidQuantity(errors.InvalidQuantity.default_message.format(limit=limit))
     category = (
         TicketCategory.objects.select_related("concert")
         .filter(pk=category_id, concert__published=True)
         .first()
     )
     if category is None:
-        raise errors.BookingNotFound("Ticket category not found.")
+        raise CategoryNotFound()
     if not queue_services.queue_slot_is_active(user_id=user.pk, concert_id=category.concert_id):
         raise errors.QueueSlotRequired()
 
@@ -92,7 +94,7 @@ def booking_create(*, user, category_id: int, quantity: int) -> Booking:
         held = selectors.fan_tickets_held(user_id=user.pk, concert_id=category.concert_id)
         if held + quantity > fan_limit:
             raise errors.TicketLimitReached(
-                errors.TicketLimitReached.default_detail.format(limit=fan_limit),
+                errors.TicketLimitReached.default_message.format(limit=fan_limit),
                 limit=fan_limit,
                 held=held,
             )
@@ -271,24 +273,3 @@ def ticket_check_in(*, code: str) -> Ticket:
             ticket=ticket_summary(ticket),
         )
     raise errors.TicketVoid(ticket=ticket_summary(ticket))
-
-
-def ticket_summary(ticket: Ticket) -> dict:
-    """What the door needs to see about a ticket (JSON-ready)."""
-    booking = ticket.booking
-    return {
-        "code": ticket.code,
-        "status": ticket.status,
-        "category": booking.category.name,
-        "seat_label": ticket.seat_label or None,
-        "booking_reference": booking.reference,
-        "concert": booking.concert.name,
-        "holder": booking.user.get_full_name(),
-    }
-
-
-def iso_datetime(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC as the rest of the API writes it (DRF style, trailing Z)."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

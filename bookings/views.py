@@ -13,9 +13,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bookings import errors, selectors, services
 from bookings.forms import CheckinForm, SelectSeatsForm
-from bookings.models import Booking
+from bookings.models import Booking, Ticket
+from bookings.presenters import ticket_summary
 from bookings.qr import ticket_qr_svg
-from config.api import DomainError
+from concerts.errors import ConcertNotFound
+from concerts.selectors import concert_get
+from config.errors import DomainError
+from config.views import messages_add_error
 from queueing import services as queue_services
 
 
@@ -29,9 +33,9 @@ def _tickets_with_qr(booking: Booking) -> list[dict]:
 @require_http_methods(["GET", "POST"])
 def select(request, concert_id: int):
     try:
-        concert = selectors.concert_for_sale_get(concert_id=concert_id)
-    except errors.BookingNotFound as exc:
-        raise Http404(str(exc)) from exc
+        concert = concert_get(concert_id=concert_id)
+    except ConcertNotFound as exc:
+        raise Http404(exc.message) from exc
     active_until = queue_services.queue_slot_active_until(
         user_id=request.user.pk, concert_id=concert.pk
     )
@@ -51,10 +55,10 @@ def select(request, concert_id: int):
                 quantity=form.cleaned_data["quantity"],
             )
         except errors.QueueSlotRequired as exc:
-            messages.error(request, exc.detail)
+            messages_add_error(request, exc)
             return redirect("queueing:room", concert_id=concert.pk)
         except DomainError as exc:
-            messages.error(request, exc.detail)
+            messages_add_error(request, exc)
             return redirect("bookings:select", concert_id=concert.pk)
         return redirect("checkout:checkout", booking_id=booking.pk)
     return render(
@@ -78,7 +82,7 @@ def detail(request, reference: str):
     try:
         booking = selectors.booking_get_by_reference(user=request.user, reference=reference)
     except errors.BookingNotFound as exc:
-        raise Http404(str(exc)) from exc
+        raise Http404(exc.message) from exc
     return render(
         request,
         "bookings/detail.html",
@@ -115,11 +119,20 @@ def mine(request):
     )
 
 
+# By outcome: the ticket's new status, or the code of the error that refused it.
 CHECKIN_RESULTS = {
-    "checked_in": ("ok", "Checked in", "Welcome! Let them in."),
-    "already_checked_in": ("warn", "Already checked in", "This ticket was used before."),
-    "ticket_void": ("danger", "Void ticket", "This booking was cancelled. Do not admit."),
-    "unknown_ticket": ("danger", "Unknown ticket", "No ticket has this code. Do not admit."),
+    Ticket.Status.CHECKED_IN: ("ok", "Checked in", "Welcome! Let them in."),
+    errors.TicketAlreadyCheckedIn.code: (
+        "warn",
+        "Already checked in",
+        "This ticket was used before.",
+    ),
+    errors.TicketVoid.code: ("danger", "Void ticket", "This booking was cancelled. Do not admit."),
+    errors.UnknownTicket.code: (
+        "danger",
+        "Unknown ticket",
+        "No ticket has this code. Do not admit.",
+    ),
 }
 
 
@@ -135,8 +148,8 @@ def checkin(request):
         ticket, checked_in_at = None, None
         try:
             ticket_row = services.ticket_check_in(code=code)
-            outcome = "checked_in"
-            ticket, checked_in_at = services.ticket_summary(ticket_row), ticket_row.checked_in_at
+            outcome = Ticket.Status.CHECKED_IN
+            ticket, checked_in_at = ticket_summary(ticket_row), ticket_row.checked_in_at
         except errors.TicketAlreadyCheckedIn as exc:
             outcome, ticket = exc.code, exc.extra.get("ticket")
             checked_in_at = parse_datetime(exc.extra.get("checked_in_at") or "")
@@ -145,6 +158,7 @@ def checkin(request):
         tone, title, advice = CHECKIN_RESULTS[outcome]
         result = {
             "outcome": outcome,
+            "already_checked_in": outcome == errors.TicketAlreadyCheckedIn.code,
             "tone": tone,
             "title": title,
             "advice": advice,

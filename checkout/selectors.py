@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bookings.models import Booking
-from config.api import NotFound
+from config.errors import NotFound
 
 
 def booking_get_for_payment(*, user, booking_id: int) -> Booking:

@@ -36,7 +36,7 @@ from bookings import errors as booking_errors
 from bookings import selectors as booking_selectors
 from bookings import services as booking_services
 from bookings.models import Booking
-from config.api import DomainError
+from config.errors import DomainError
 from payments import services as payment_services
 from payments.errors import CardDeclined, PaymentNotCompleted, PaymentProviderError
 from payments.models import Payment
@@ -254,7 +254,7 @@ def booking_refunds_settle_due(*, batch_size: int = REFUND_SWEEP_BATCH) -> int:
         try:
             settled += booking_refund_settle(booking_id=booking_id)
         except DomainError as exc:
-            logger.warning("Refund of booking %s still due: %s", booking_id, exc.detail)
+            logger.warning("Refund of booking %s still due: %s", booking_id, exc.message)
     return settled
 
 
@@ -364,7 +364,7 @@ def _event_refused(
         "Payment %s succeeded but booking %s was not confirmed: %s (%s)",
         payment.intent_id,
         payment.booking_id,
-        error.detail,
+        error.message,
         error.code,
     )
     outcome = f"booking_not_confirmed:{error.code}"
@@ -399,7 +399,7 @@ def fake_payment_pay(*, payment_intent_id: str, card_number: str) -> Payment:
     if event.type != PAYMENT_SUCCEEDED:
         error = event.data_object.get("last_payment_error") or {}
         raise CardDeclined(
-            error.get("message") or CardDeclined.default_detail,
+            error.get("message") or CardDeclined.default_message,
             decline_code=error.get("decline_code", ""),
         )
     return payment

@@ -12,10 +12,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from config.api import DomainError, NotFound
+from bookings.models import Booking
+from config.api import status_for_error
+from config.errors import DomainError, NotFound
+from config.views import message_for_error
 from payments import selectors as payment_selectors
 from payments import services as payment_services
-from payments.errors import BookingNotPending, CardDeclined, PaymentProviderError
+from payments.errors import BookingNotPending, PaymentNotCompleted, PaymentProviderError
 from payments.models import Payment
 from payments.providers.fake_provider import TEST_CARDS
 
@@ -33,11 +36,11 @@ def _owned_booking(request: HttpRequest, booking_id: int):
     try:
         return selectors.booking_get_for_payment(user=request.user, booking_id=booking_id)
     except NotFound as exc:
-        raise Http404(exc.detail) from exc
+        raise Http404(exc.message) from exc
 
 
 def _hold_is_open(booking) -> bool:
-    return booking.status == "pending" and booking.expires_at > timezone.now()
+    return booking.status == Booking.Status.PENDING and booking.expires_at > timezone.now()
 
 
 def _render_checkout(
@@ -52,7 +55,7 @@ def _render_checkout(
         except BookingNotPending:
             hold_open = False
         except PaymentProviderError as exc:
-            error = error or exc.detail
+            error = error or message_for_error(exc)
     else:
         payment = payment_selectors.payment_for_booking(booking_id=booking.pk)
 
@@ -79,7 +82,7 @@ def _render_checkout(
 @require_GET
 def checkout(request: HttpRequest, booking_id: int) -> HttpResponse:
     booking = _owned_booking(request, booking_id)
-    if booking.status == "confirmed":
+    if booking.status == Booking.Status.CONFIRMED:
         return redirect("bookings:detail", reference=booking.reference)
     return _render_checkout(request, booking)
 
@@ -90,7 +93,7 @@ def checkout_fake_pay(request: HttpRequest, booking_id: int) -> HttpResponse:
     """The fake provider's card form posts here (session + CSRF) and runs the same service
     as POST /api/v1/payment/fake/{id}/pay."""
     booking = _owned_booking(request, booking_id)
-    if booking.status == "confirmed":
+    if booking.status == Booking.Status.CONFIRMED:
         return redirect("bookings:detail", reference=booking.reference)
     if settings.PAYMENT_PROVIDER != Payment.Provider.FAKE:
         raise Http404("The fake payment provider is not enabled.")
@@ -100,12 +103,12 @@ def checkout_fake_pay(request: HttpRequest, booking_id: int) -> HttpResponse:
     try:
         payment = payment_services.payment_intent_create(booking=booking)
         services.fake_payment_pay(payment_intent_id=payment.intent_id, card_number=card_number)
-    except CardDeclined as exc:
-        return _render_checkout(request, booking, error=exc.detail, status=402)
-    except DomainError as exc:
-        return _render_checkout(request, booking, error=exc.detail, status=exc.status_code)
+    except DomainError as exc:  # CardDeclined: 402 with the decline message
+        return _render_checkout(
+            request, booking, error=message_for_error(exc), status=status_for_error(exc)
+        )
     booking.refresh_from_db()
-    if booking.status == "confirmed":
+    if booking.status == Booking.Status.CONFIRMED:
         return redirect("bookings:detail", reference=booking.reference)
     # Paid, but the booking said no (e.g. the hold ran out and the payment was refunded).
     return redirect("checkout:checkout", booking_id=booking.pk)
@@ -117,7 +120,7 @@ def checkout_return(request: HttpRequest, booking_id: int) -> HttpResponse:
     """Stripe's return_url after the Payment Element: confirm with our own record of the
     booking's intent (the query string only says which one Stripe thinks it was)."""
     booking = _owned_booking(request, booking_id)
-    if booking.status == "confirmed":
+    if booking.status == Booking.Status.CONFIRMED:
         return redirect("bookings:detail", reference=booking.reference)
     payment = payment_selectors.payment_for_booking(booking_id=booking.pk)
     if payment is None:
@@ -132,6 +135,6 @@ def checkout_return(request: HttpRequest, booking_id: int) -> HttpResponse:
     except DomainError as exc:
         logger.info("Checkout return for %s not confirmed: %s", booking.reference, exc.code)
         booking.refresh_from_db()
-        message = MSG_NOT_COMPLETED if exc.code == "payment_not_completed" else exc.detail
-        return _render_checkout(request, booking, error=message, status=exc.status_code)
+        message = message_for_error(exc, {PaymentNotCompleted.code: MSG_NOT_COMPLETED})
+        return _render_checkout(request, booking, error=message, status=status_for_error(exc))
     return redirect("bookings:detail", reference=outcome.booking.reference)

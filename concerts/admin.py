@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
+from concerts.errors import CategoryShrinkRefused
 from concerts.models import Concert, TicketCategory
 from concerts.selectors import (
     categories_with_sales_figures,
@@ -21,7 +22,6 @@ from concerts.selectors import (
     concerts_with_sales_figures,
 )
 from concerts.services import (
-    CategoryShrinkRefused,
     category_check_total_seats,
     category_create,
     category_update,
@@ -55,7 +55,7 @@ class TicketCategoryInlineForm(forms.ModelForm):
                 category_id=self.instance.pk, total_seats=total
             )
         except CategoryShrinkRefused as refused:
-            self.add_error("total_seats", refused.detail)
+            self.add_error("total_seats", refused.message)
             return cleaned
         # Keep the in-memory row consistent for model validation; the saved value comes
         # from the conditional UPDATE in category_update, not from here.
@@ -242,5 +242,5 @@ class ConcertAdmin(admin.ModelAdmin):
         except CategoryShrinkRefused as refused:
             # Seats were booked between the form's check and its save: the whole save
             # rolled back (the admin view is atomic); tell the staff member to retry.
-            self.message_user(request, refused.detail, messages.ERROR)
+            self.message_user(request, refused.message, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())

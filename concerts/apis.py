@@ -10,7 +10,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
-from concerts.selectors import ConcertNotFound, concert_get, concert_list
+from concerts.errors import ConcertNotFound
+from concerts.selectors import concert_get, concert_list
 from config.api import error_response
 
 NOT_FOUND_RESPONSE = error_response("No published concert with this id", "not_found")

@@ -18,7 +18,6 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -27,8 +26,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from concerts.errors import ConcertNotFound
 from concerts.models import Concert, TicketCategory
-from config.api import NotFound
 
 # Under this share of seats left, a concert (or category) shows "Few left".
 FEW_LEFT_RATIO = Decimal("0.10")
@@ -42,13 +41,11 @@ class SaleState(enum.StrEnum):
     NO_TICKETS = "no_tickets"  # no categories yet: nothing to sell (not "sold out")
     PAST = "past"  # the concert has started
 
+    do_not_call_in_templates = enum.nonmember(True)  # templates compare with SaleState.X
+
     @property
     def can_book(self) -> bool:
         return self in (SaleState.ON_SALE, SaleState.FEW_LEFT)
-
-
-class ConcertNotFound(NotFound):
-    default_detail = "Concert not found."
 
 
 def _categories_prefetch() -> Prefetch:
@@ -56,24 +53,35 @@ def _categories_prefetch() -> Prefetch:
 
 
 def concert_list(
-    *, published_only: bool = True, upcoming_only: bool = False, now: datetime | None = None
+    *,
+    published_only: bool = True,
+    upcoming_only: bool = False,
+    now: datetime | None = None,
+    with_categories: bool = True,
 ) -> QuerySet[Concert]:
-    """Concerts soonest first, with seats_total / seats_available and categories: 2 queries."""
+    """Concerts soonest first, with seats_total / seats_available and (unless told not to)
+    their categories: 2 queries, or 1 without categories."""
     concerts = Concert.objects.all()
     if published_only:
         concerts = concerts.published()
     if upcoming_only:
         concerts = concerts.filter(starts_at__gt=now or timezone.now())
-    return (
-        concerts.with_seat_totals()
-        .prefetch_related(_categories_prefetch())
-        .order_by("starts_at", "id")
+    concerts = concerts.with_seat_totals().order_by("starts_at", "id")
+    if with_categories:
+        concerts = concerts.prefetch_related(_categories_prefetch())
+    return concerts
+
+
+def concert_get(
+    *, concert_id: int, published_only: bool = True, with_categories: bool = True
+) -> Concert:
+    """One concert as concert_list annotates it: by default a published one, the only kind
+    fans may see, queue for or book. Raises ConcertNotFound."""
+    concert = (
+        concert_list(published_only=published_only, with_categories=with_categories)
+        .filter(pk=concert_id)
+        .first()
     )
-
-
-def concert_get(*, concert_id: int, published_only: bool = True) -> Concert:
-    """One concert as concert_list annotates it. Raises ConcertNotFound."""
-    concert = concert_list(published_only=published_only).filter(pk=concert_id).first()
     if concert is None:
         raise ConcertNotFound()
     return concert
@@ -85,14 +93,6 @@ def concert_get_by_slug(*, slug: str, published_only: bool = True) -> Concert:
     if concert is None:
         raise ConcertNotFound()
     return concert
-
-
-def concert_seats_left(concert_id: int) -> int:
-    """Seats available right now over all categories of a concert (one query)."""
-    result = TicketCategory.objects.filter(concert_id=concert_id).aggregate(
-        seats=Sum("available_seats", default=0)
-    )
-    return int(result["seats"])
 
 
 def concert_seat_totals(concert: Concert) -> tuple[int, int]:
@@ -115,15 +115,56 @@ def seats_are_few(*, total: int, available: int) -> bool:
     return 0 < available < total * FEW_LEFT_RATIO
 
 
+def seats_are_sold_out(*, total: int, available: int) -> bool:
+    """Sold out: there were seats to sell and none is left. No categories yet (total 0)
+    is not sold out: there is nothing to sell out of."""
+    return total > 0 and available <= 0
+
+
+def concert_is_sold_out(concert: Concert) -> bool:
+    """No seat left in any of its categories (no query for a concert from concert_get or
+    concert_list, one otherwise)."""
+    total, available = concert_seat_totals(concert)
+    return seats_are_sold_out(total=total, available=available)
+
+
+# --- The sale window -----------------------------------------------------------------------
+# The same rules as querysets (concerts_on_sale, concerts_in_waiting_room) sit next to
+# them, for lists that filter in the database.
+
+
+def concert_has_started(concert: Concert, now: datetime | None = None) -> bool:
+    """The concert has begun: its sale and its waiting room are over."""
+    return concert.starts_at <= (now or timezone.now())
+
+
 def concert_is_sale_open(concert: Concert, now: datetime | None = None) -> bool:
     """The sale window is open (sale started, concert not yet), whatever the seats left."""
     now = now or timezone.now()
-    return concert.sale_starts_at <= now < concert.starts_at
+    return concert.sale_starts_at <= now and not concert_has_started(concert, now)
+
+
+def concerts_on_sale(concerts: QuerySet[Concert], now: datetime) -> QuerySet[Concert]:
+    """concert_is_sale_open, in the database."""
+    return concerts.filter(sale_starts_at__lte=now, starts_at__gt=now)
 
 
 def concert_prequeue_opens_at(concert: Concert) -> datetime:
     """When fans may join the waiting room's pre-queue: QUEUE_PREQUEUE_SECONDS before the sale."""
     return concert.sale_starts_at - timedelta(seconds=settings.QUEUE_PREQUEUE_SECONDS)
+
+
+def concert_prequeue_is_open(concert: Concert, now: datetime | None = None) -> bool:
+    """Fans may be in the waiting room: from QUEUE_PREQUEUE_SECONDS before the sale
+    until the concert starts (sold out is a separate check: concert_is_sold_out)."""
+    now = now or timezone.now()
+    return concert_prequeue_opens_at(concert) <= now and not concert_has_started(concert, now)
+
+
+def concerts_in_waiting_room(concerts: QuerySet[Concert], now: datetime) -> QuerySet[Concert]:
+    """concert_prequeue_is_open, in the database."""
+    prequeue = timedelta(seconds=settings.QUEUE_PREQUEUE_SECONDS)
+    return concerts.filter(sale_starts_at__lte=now + prequeue, starts_at__gt=now)
 
 
 def concert_sale_state(concert: Concert, now: datetime | None = None) -> SaleState:
@@ -134,14 +175,14 @@ def concert_sale_state(concert: Concert, now: datetime | None = None) -> SaleSta
     available; a concert without categories has no tickets yet.
     """
     now = now or timezone.now()
-    if concert.starts_at <= now:
+    if concert_has_started(concert, now):
         return SaleState.PAST
     total, available = concert_seat_totals(concert)
     if total <= 0:
         return SaleState.NO_TICKETS
-    if available <= 0:
+    if seats_are_sold_out(total=total, available=available):
         return SaleState.SOLD_OUT
-    if now < concert.sale_starts_at:
+    if not concert_is_sale_open(concert, now):
         return SaleState.NOT_OPEN
     if seats_are_few(total=total, available=available):
         return SaleState.FEW_LEFT
@@ -188,7 +229,7 @@ def concert_listing(concert: Concert, now: datetime | None = None) -> ConcertLis
         seats_total=total,
         seats_available=available,
         prequeue_opens_at=prequeue_opens_at,
-        prequeue_open=state == SaleState.NOT_OPEN and prequeue_opens_at <= now,
+        prequeue_open=state == SaleState.NOT_OPEN and concert_prequeue_is_open(concert, now),
     )
 
 
@@ -225,6 +266,7 @@ def concerts_with_sales_figures(concerts: QuerySet[Concert]) -> QuerySet[Concert
     """Annotate seats_sold (confirmed), seats_held (pending), seats_free, seats_capacity,
     revenue (confirmed total_amount) and revenue_currency."""
     money = DecimalField(max_digits=14, decimal_places=2)
+    status = _booking_model().Status
     categories = TicketCategory.objects.filter(concert=OuterRef("pk")).order_by()
     category_sum = {
         name: Coalesce(
@@ -238,13 +280,13 @@ def concerts_with_sales_figures(concerts: QuerySet[Concert]) -> QuerySet[Concert
     }
     return concerts.annotate(
         seats_sold=_bookings_sum(
-            "quantity", owner="concert", status="confirmed", output_field=IntegerField()
+            "quantity", owner="concert", status=status.CONFIRMED, output_field=IntegerField()
         ),
         seats_held=_bookings_sum(
-            "quantity", owner="concert", status="pending", output_field=IntegerField()
+            "quantity", owner="concert", status=status.PENDING, output_field=IntegerField()
         ),
         revenue=_bookings_sum(
-            "total_amount", owner="concert", status="confirmed", output_field=money
+            "total_amount", owner="concert", status=status.CONFIRMED, output_field=money
         ),
         revenue_currency=Subquery(
             categories.order_by("display_order", "id").values("currency")[:1]
@@ -257,12 +299,13 @@ def categories_with_sales_figures(
     categories: QuerySet[TicketCategory],
 ) -> QuerySet[TicketCategory]:
     """Annotate seats_sold (confirmed) and seats_held (pending) per category."""
+    status = _booking_model().Status
     return categories.annotate(
         seats_sold=_bookings_sum(
-            "quantity", owner="category", status="confirmed", output_field=IntegerField()
+            "quantity", owner="category", status=status.CONFIRMED, output_field=IntegerField()
         ),
         seats_held=_bookings_sum(
-            "quantity", owner="category", status="pending", output_field=IntegerField()
+            "quantity", owner="category", status=status.PENDING, output_field=IntegerField()
         ),
     )
 
@@ -272,14 +315,7 @@ def concerts_filter_when(concerts: QuerySet[Concert], when: str, now: datetime) 
     if when == "upcoming":
         return concerts.filter(starts_at__gt=now)
     if when == "on_sale":
-        return concerts.filter(Q(sale_starts_at__lte=now) & Q(starts_at__gt=now))
+        return concerts_on_sale(concerts, now)
     if when == "past":
         return concerts.filter(starts_at__lte=now)
     return concerts
-
-
-def concert_prequeue_is_open(concert: Concert, now: datetime | None = None) -> bool:
-    """Fans may be in the waiting room: from QUEUE_PREQUEUE_SECONDS before the sale
-    until the concert starts (sold out is a separate check: concert_seats_left)."""
-    now = now or timezone.now()
-    return concert_prequeue_opens_at(concert) <= now < concert.starts_at

@@ -14,10 +14,9 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils.text import slugify
-from rest_framework import status
 
+from concerts.errors import CategoryShrinkRefused
 from concerts.models import Concert, TicketCategory
-from config.api import DomainError
 
 SLUG_MAX_LENGTH = 220
 SHRINK_REFUSED_MESSAGE = (
@@ -28,18 +27,6 @@ CHANGED_MEANWHILE_MESSAGE = (
     "Reload the page and try again."
 )
 NO_CATEGORIES_MESSAGE = "{name} has no ticket categories: add at least one before publishing."
-
-
-class CategoryShrinkRefused(DomainError):
-    code = "category_shrink_refused"
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "A category cannot have fewer seats than are already sold or held."
-
-
-class ConcertNotPublishable(DomainError):
-    code = "concert_not_publishable"
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "A concert needs ticket categories before it is published."
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from concerts.errors import ConcertNotFound
 from concerts.selectors import (
-    ConcertNotFound,
+    SaleState,
     concert_get_by_slug,
     concert_listing,
     concert_listings_upcoming,
@@ -16,7 +17,7 @@ from concerts.selectors import (
 
 def home(request: HttpRequest) -> HttpResponse:
     listings = concert_listings_upcoming(now=timezone.now())
-    return render(request, "concerts/home.html", {"listings": listings})
+    return render(request, "concerts/home.html", {"listings": listings, "SaleState": SaleState})
 
 
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -25,7 +26,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         concert = concert_get_by_slug(slug=slug, published_only=published_only)
     except ConcertNotFound as missing:
-        raise Http404(missing.detail) from missing
+        raise Http404(missing.message) from missing
     listing = concert_listing(concert, timezone.now())
     categories = [
         {
@@ -43,6 +44,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "concert": concert,
             "listing": listing,
+            "SaleState": SaleState,
             "categories": categories,
             "prequeue_minutes": settings.QUEUE_PREQUEUE_SECONDS // 60,
             "max_per_booking": settings.MAX_TICKETS_PER_BOOKING,

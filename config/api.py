@@ -1,8 +1,9 @@
-"""What every API route shares: domain errors, the error body, optional trailing slashes.
+"""What every API route shares: the error edge, the error body, optional trailing slashes.
 
-Services raise a DomainError subclass (a stable `code`, an HTTP status, a human
-`detail`); the one exception handler below turns it, and every DRF error, into the
-contract's body `{"detail": ..., "code": ...}` (plus `errors` for field validation).
+Services raise a config.errors.DomainError subclass (a stable `code`, a human message,
+no HTTP); STATUS_BY_CODE below is the one map from codes to statuses, and the one
+exception handler turns a domain error, and every DRF error, into the contract's body
+`{"detail": ..., "code": ...}` (plus `errors` for field validation).
 """
 
 from __future__ import annotations
@@ -19,25 +20,58 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+# Re-exported: code written before config.errors existed imports them from here.
+from config.errors import DomainError
 
-class DomainError(Exception):
-    """A business rule said no. Subclasses set code, status_code and a default detail."""
+# The one place that knows which HTTP status answers each domain error code (the
+# contract's tables). A code missing here answers 400; a test checks every error class.
+STATUS_BY_CODE: dict[str, int] = {
+    "error": status.HTTP_400_BAD_REQUEST,
+    "invalid": status.HTTP_400_BAD_REQUEST,
+    "not_found": status.HTTP_404_NOT_FOUND,
+    # accounts
+    "otp_invalid": status.HTTP_400_BAD_REQUEST,
+    "otp_expired": status.HTTP_400_BAD_REQUEST,
+    "otp_locked": status.HTTP_429_TOO_MANY_REQUESTS,
+    "invalid_credentials": status.HTTP_401_UNAUTHORIZED,
+    "token_not_valid": status.HTTP_401_UNAUTHORIZED,
+    # concerts
+    "category_shrink_refused": status.HTTP_409_CONFLICT,
+    # queueing
+    "sale_not_open": status.HTTP_409_CONFLICT,
+    "sold_out": status.HTTP_409_CONFLICT,
+    "invalid_cap": status.HTTP_400_BAD_REQUEST,
+    # bookings
+    "queue_slot_required": status.HTTP_403_FORBIDDEN,
+    "insufficient_seats": status.HTTP_409_CONFLICT,
+    "pending_booking_exists": status.HTTP_409_CONFLICT,
+    "ticket_limit_reached": status.HTTP_409_CONFLICT,
+    "booking_expired": status.HTTP_409_CONFLICT,
+    "booking_cancelled": status.HTTP_409_CONFLICT,
+    "booking_not_confirmed": status.HTTP_409_CONFLICT,
+    "unknown_ticket": status.HTTP_404_NOT_FOUND,
+    "already_checked_in": status.HTTP_409_CONFLICT,
+    "ticket_void": status.HTTP_409_CONFLICT,
+    # payments
+    "payment_not_completed": status.HTTP_402_PAYMENT_REQUIRED,
+    "card_declined": status.HTTP_402_PAYMENT_REQUIRED,
+    "booking_not_pending": status.HTTP_409_CONFLICT,
+    "payment_not_refundable": status.HTTP_409_CONFLICT,
+    "bad_signature": status.HTTP_400_BAD_REQUEST,
+    "payment_provider_error": status.HTTP_502_BAD_GATEWAY,
+}
 
-    code: str = "error"
-    status_code: int = status.HTTP_400_BAD_REQUEST
-    default_detail: str = "The request could not be completed."
-    headers: dict[str, str] | None = None  # e.g. Retry-After on a 429
 
-    def __init__(self, detail: str | None = None, **extra: Any) -> None:
-        self.detail = detail or self.default_detail
-        self.extra = extra  # extra fields for the error body, e.g. checked_in_at
-        super().__init__(self.detail)
+def status_for_error(error: DomainError) -> int:
+    """The HTTP status answering a domain error (HTML views answer with it too)."""
+    return STATUS_BY_CODE.get(error.code, status.HTTP_400_BAD_REQUEST)
 
 
-class NotFound(DomainError):
-    code = "not_found"
-    status_code = status.HTTP_404_NOT_FOUND
-    default_detail = "Not found."
+def domain_error_response(error: DomainError) -> Response:
+    """The contract's error body for a domain error, with Retry-After when it knows one."""
+    headers = None if error.retry_after is None else {"Retry-After": str(error.retry_after)}
+    body = {"detail": error.message, "code": error.code, **error.extra}
+    return Response(body, status=status_for_error(error), headers=headers)
 
 
 def _flatten(detail: Any) -> str:
@@ -52,8 +86,7 @@ def _flatten(detail: Any) -> str:
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DomainError):
-        body = {"detail": exc.detail, "code": exc.code, **exc.extra}
-        return Response(body, status=exc.status_code, headers=exc.headers)
+        return domain_error_response(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

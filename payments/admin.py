@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
-from config.api import DomainError
+from config.errors import DomainError
 
 from . import services
 from .models import FakeProviderIntent, Payment, ProcessedWebhookEvent
@@ -92,7 +92,7 @@ class PaymentAdmin(admin.ModelAdmin):
                     booking=booking, reason=f"Refunded in the admin by {request.user.email}"
                 )
             except DomainError as exc:
-                self.message_user(request, f"{payment.intent_id}: {exc.detail}", messages.ERROR)
+                self.message_user(request, f"{payment.intent_id}: {exc.message}", messages.ERROR)
             else:
                 refunded += 1
         if refunded:

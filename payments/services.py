@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.api import NotFound
+from config.errors import NotFound
 
 from .errors import (
     BadSignature,

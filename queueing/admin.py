@@ -7,8 +7,6 @@ turnstile tick sees them at once.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -17,7 +15,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from concerts.models import Concert
@@ -79,11 +76,7 @@ class QueueEntryAdmin(admin.ModelAdmin):
     def live_index_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        now = timezone.now()
-        concerts = Concert.objects.published().filter(
-            starts_at__gt=now,
-            sale_starts_at__lte=now + timedelta(seconds=settings.QUEUE_PREQUEUE_SECONDS),
-        )
+        concerts = selectors.concerts_with_open_waiting_room()
         rows = [(c, selectors.queue_overview(concert_id=c.pk)) for c in concerts]
         context = {
             **self.admin_site.each_context(request),

@@ -14,10 +14,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
+from concerts.selectors import concert_get
 from config.api import INVALID_RESPONSE as INVALID
 from config.api import error_response as _error
-from queueing import selectors, services
-from queueing.errors import ConcertNotFound
+from queueing import services
+from queueing.state import QueueState, QueueStatus
 
 MAX_ID = 2**63 - 1
 
@@ -31,19 +32,21 @@ class ConcertIdInputSerializer(serializers.Serializer):
 
 class QueueStateOutputSerializer(serializers.Serializer):
     concert_id = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=["waiting", "active", "none"])
+    status = serializers.ChoiceField(choices=[status.value for status in QueueStatus])
     position = serializers.IntegerField(
         allow_null=True, help_text="1-based; null in the pre-queue and when not waiting."
     )
     queue_length = serializers.IntegerField()
     estimated_wait_seconds = serializers.IntegerField(
-        allow_null=True, help_text="Fans ahead / measured admission rate; null until measured."
+        allow_null=True,
+        help_text="Fans ahead / admissions per second measured (queueing.state); null until "
+        "measured.",
     )
     active_until = serializers.DateTimeField(allow_null=True)
     sale_starts_at = serializers.DateTimeField(allow_null=True)
 
 
-def _body(state: services.QueueState) -> dict:
+def _body(state: QueueState) -> dict:
     return QueueStateOutputSerializer(state).data
 
 
@@ -67,9 +70,9 @@ class QueueJoinApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = ConcertIdInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        concert = selectors.concert_for_queue(concert_id=serializer.validated_data["concert_id"])
-        if concert is None:
-            raise ConcertNotFound()
+        concert = concert_get(
+            concert_id=serializer.validated_data["concert_id"], with_categories=False
+        )
         state = services.queue_join(user_id=request.user.pk, concert=concert)
         return Response(_body(state))
 

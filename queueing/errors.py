@@ -1,25 +1,25 @@
-"""Why the waiting room says no: stable codes the API, the page and the tests share."""
+"""Why the waiting room says no: stable codes the API, the page and the tests share.
 
-from rest_framework import status
+A concert that is not there (or not published) is concerts.errors.ConcertNotFound.
+"""
 
-from config.api import DomainError, NotFound
-
-
-class ConcertNotFound(NotFound):
-    default_detail = "Concert not found."
+from config.errors import DomainError
 
 
 class SaleNotOpen(DomainError):
     code = "sale_not_open"
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The waiting room for this concert is not open yet."
+    default_message = "The waiting room for this concert is not open yet."
 
 
 class SaleEnded(SaleNotOpen):
-    default_detail = "The sale for this concert has ended."
+    default_message = "The sale for this concert has ended."
 
 
 class SoldOut(DomainError):
     code = "sold_out"
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "This concert is sold out."
+    default_message = "This concert is sold out."
+
+
+class InvalidCap(DomainError):
+    code = "invalid_cap"
+    default_message = "The active cap cannot be negative."

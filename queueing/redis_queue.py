@@ -26,12 +26,14 @@ import redis
 from django.conf import settings
 
 from config.redis import get_redis
+from queueing.state import (
+    ETA_WINDOW_MS,
+    QueueState,
+    QueueStatus,
+    datetime_from_ms,
+    wait_estimate_seconds,
+)
 
-# The admission rate behind the wait estimate is measured over this window; a young
-# queue counts at least MIN_SPAN so the first burst of admissions does not look like
-# the steady rate.
-ETA_WINDOW_MS = 300_000
-ETA_MIN_SPAN_MS = 60_000
 RATE_WINDOW_MS = 60_000
 NULL = -1  # how the scripts say "null" (Lua cannot put nil in an array)
 
@@ -65,62 +67,63 @@ _STATE_LUA = """
 local K_WAITING, K_PRE, K_ACTIVE, K_SEEN, K_ADMITS, K_SEQ, K_META, K_CONTROL =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 
-local function eta_seconds(ahead, now, window, min_span)
+-- admissions in the estimate's window and the oldest one's time (-1: none)
+local function admissions(now, window)
   local since = '(' .. (now - window)
   local n = redis.call('ZCOUNT', K_ADMITS, since, '+inf')
-  if n == 0 then return -1 end
+  if n == 0 then return n, -1 end
   local oldest = redis.call('ZRANGEBYSCORE', K_ADMITS, since, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
-  local span = now - tonumber(oldest[2])
-  if span < min_span then span = min_span end
-  return math.ceil(ahead * span / n / 1000)
+  return n, tonumber(oldest[2])
 end
 
--- {status, position, queue_length, eta_seconds, active_until_ms, sale_starts_ms}; -1 = null
-local function queue_state(uid, now, abandon, window, min_span)
+-- {status, position, queue_length, admitted, oldest_admission_ms, active_until_ms,
+--  sale_starts_ms}; -1 = null. The wait estimate is computed from these in Python.
+local function queue_state(uid, now, abandon, window)
   local sale = tonumber(redis.call('HGET', K_META, 'sale_starts_at') or '-1')
   local qlen = redis.call('ZCARD', K_WAITING) + redis.call('ZCARD', K_PRE)
   local active_until = redis.call('ZSCORE', K_ACTIVE, uid)
   if active_until and tonumber(active_until) > now then
-    return {'active', -1, qlen, -1, tonumber(active_until), sale}
+    return {'active', -1, qlen, 0, -1, tonumber(active_until), sale}
   end
   if redis.call('ZSCORE', K_PRE, uid) then
-    return {'waiting', -1, qlen, -1, -1, sale}
+    return {'waiting', -1, qlen, 0, -1, -1, sale}
   end
   local rank = redis.call('ZRANK', K_WAITING, uid)
-  if not rank then return {'none', -1, qlen, -1, -1, sale} end
+  if not rank then return {'none', -1, qlen, 0, -1, -1, sale} end
   local seen = redis.call('ZSCORE', K_SEEN, uid)
   if seen and now - tonumber(seen) > abandon then
     -- silent too long: the place is lost; the next admission tick removes it
-    return {'none', -1, qlen, -1, -1, sale}
+    return {'none', -1, qlen, 0, -1, -1, sale}
   end
   local position = rank + 1
   if redis.call('HGET', K_META, 'shuffled') ~= '1' then
     -- the pre-queue, drawn at the first tick after sale start, goes ahead of everyone
     position = position + redis.call('ZCARD', K_PRE)
   end
-  return {'waiting', position, qlen, eta_seconds(position - 1, now, window, min_span), -1, sale}
+  local admitted, oldest = admissions(now, window)
+  return {'waiting', position, qlen, admitted, oldest, -1, sale}
 end
 """
 
-# ARGV: user, now, abandon_ms, window_ms, min_span_ms
+# ARGV: user, now, abandon_ms, window_ms
 _STATUS_LUA = (
     _STATE_LUA
     + """
 local uid, now = ARGV[1], tonumber(ARGV[2])
-local state = queue_state(uid, now, tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
+local state = queue_state(uid, now, tonumber(ARGV[3]), tonumber(ARGV[4]))
 if state[1] == 'waiting' then redis.call('ZADD', K_SEEN, now, uid) end
 return state
 """
 )
 
-# ARGV: user, now, abandon_ms, window_ms, min_span_ms, sale_starts_ms
+# ARGV: user, now, abandon_ms, window_ms, sale_starts_ms
 # Returns {outcome, waiting score or -1, state...}; outcome: joined | requeued | kept.
 _JOIN_LUA = (
     _STATE_LUA
     + """
 local uid, now, abandon = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local sale = tonumber(ARGV[6])
-redis.call('HSET', K_META, 'sale_starts_at', ARGV[6])
+local sale = tonumber(ARGV[5])
+redis.call('HSET', K_META, 'sale_starts_at', ARGV[5])
 local outcome = 'kept'
 local active_until = redis.call('ZSCORE', K_ACTIVE, uid)
 if not (active_until and tonumber(active_until) > now) then
@@ -149,8 +152,10 @@ if not (active_until and tonumber(active_until) > now) then
   redis.call('ZADD', K_SEEN, now, uid)
 end
 local score = tonumber(redis.call('ZSCORE', K_WAITING, uid) or '-1')
-local state = queue_state(uid, now, abandon, tonumber(ARGV[4]), tonumber(ARGV[5]))
-return {outcome, score, state[1], state[2], state[3], state[4], state[5], state[6]}
+local state = queue_state(uid, now, abandon, tonumber(ARGV[4]))
+table.insert(state, 1, score)
+table.insert(state, 1, outcome)
+return state
 """
 )
 
@@ -255,27 +260,25 @@ def _null(value: int | str) -> int | None:
     return None if value == NULL else value
 
 
-@dataclass(frozen=True)
-class RawState:
-    """A fan's place as Redis knows it; times in epoch ms, None for null."""
-
-    status: str
-    position: int | None
-    queue_length: int
-    eta_seconds: int | None
-    active_until_ms: int | None
-    sale_starts_ms: int | None
-
-
-def _state(row: list) -> RawState:
-    status, position, queue_length, eta, active_until, sale = row
-    return RawState(
-        status=str(status),
-        position=_null(position),
+def _state(concert_id: int, row: list, *, now_ms: int) -> QueueState:
+    """The script's state row as the contract's queue_state, with its wait estimate."""
+    status, position, queue_length, admitted, oldest_ms, active_until, sale = row
+    position = _null(position)
+    return QueueState(
+        concert_id=concert_id,
+        status=QueueStatus(status),
+        position=position,
         queue_length=int(queue_length),
-        eta_seconds=_null(eta),
-        active_until_ms=_null(active_until),
-        sale_starts_ms=_null(sale),
+        estimated_wait_seconds=None
+        if position is None
+        else wait_estimate_seconds(
+            position - 1,
+            admitted=int(admitted),
+            oldest_admission_ms=_null(oldest_ms),
+            now_ms=now_ms,
+        ),
+        active_until=datetime_from_ms(_null(active_until)),
+        sale_starts_at=datetime_from_ms(_null(sale)),
     )
 
 
@@ -283,7 +286,7 @@ def _state(row: list) -> RawState:
 class JoinResult:
     outcome: str  # joined | requeued | kept
     sequence: int | None  # the waiting score, None in the pre-queue or when active
-    state: RawState
+    state: QueueState
 
 
 @dataclass(frozen=True)
@@ -294,14 +297,16 @@ class AdmitResult:
     active_until_ms: int
 
 
-def status(concert_id: int, user_id: int, *, now_ms: int, abandon_ms: int, client=None) -> RawState:
+def status(
+    concert_id: int, user_id: int, *, now_ms: int, abandon_ms: int, client=None
+) -> QueueState:
     """A fan's state, refreshing their last-seen time, in one round trip."""
     row = _scripts()["status"](
         keys=concert_keys(concert_id).all(),
-        args=[user_id, now_ms, abandon_ms, ETA_WINDOW_MS, ETA_MIN_SPAN_MS],
+        args=[user_id, now_ms, abandon_ms, ETA_WINDOW_MS],
         client=_client(client),
     )
-    return _state(row)
+    return _state(concert_id, row, now_ms=now_ms)
 
 
 def join(
@@ -316,10 +321,14 @@ def join(
     """Idempotent join: a fan already waiting or active keeps their place."""
     row = _scripts()["join"](
         keys=concert_keys(concert_id).all(),
-        args=[user_id, now_ms, abandon_ms, ETA_WINDOW_MS, ETA_MIN_SPAN_MS, sale_starts_ms],
+        args=[user_id, now_ms, abandon_ms, ETA_WINDOW_MS, sale_starts_ms],
         client=_client(client),
     )
-    return JoinResult(outcome=str(row[0]), sequence=_null(row[1]), state=_state(row[2:]))
+    return JoinResult(
+        outcome=str(row[0]),
+        sequence=_null(row[1]),
+        state=_state(concert_id, row[2:], now_ms=now_ms),
+    )
 
 
 def admit(
@@ -461,14 +470,6 @@ def snapshot(concert_id: int, *, now_ms: int, client=None) -> Snapshot:
         sale_starts_ms=int(meta["sale_starts_at"]) if "sale_starts_at" in meta else None,
         shuffled=meta.get("shuffled") == "1",
     )
-
-
-def eta_from_rate(ahead: int, *, admitted: int, oldest_ms: int | None, now_ms: int) -> int | None:
-    """The estimate the status script computes, for the staff view (same rule, in Python)."""
-    if not admitted or oldest_ms is None:
-        return None
-    span = max(now_ms - oldest_ms, ETA_MIN_SPAN_MS)
-    return -(-ahead * span // admitted // 1000)
 
 
 # --- Rebuild from the durable rows -------------------------------------------------------

@@ -10,59 +10,28 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from concerts import selectors as concert_selectors
 from concerts.models import Concert
-from queueing import redis_queue, selectors
-from queueing.errors import SaleEnded, SaleNotOpen, SoldOut
+from queueing import redis_queue
+from queueing.errors import InvalidCap, SaleEnded, SaleNotOpen, SoldOut
 from queueing.models import QueueEntry
-
-WAITING = "waiting"
-ACTIVE = "active"
-NONE = "none"
+from queueing.state import QueueState, datetime_from_ms
 
 _BATCH = 500  # ids per UPDATE ... WHERE user_id IN (...), well under SQLite's variable limit
-
-
-@dataclass(frozen=True)
-class QueueState:
-    """The contract's queue_state."""
-
-    concert_id: int
-    status: str  # waiting | active | none
-    position: int | None
-    queue_length: int
-    estimated_wait_seconds: int | None
-    active_until: datetime | None
-    sale_starts_at: datetime | None
 
 
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _from_ms(ms: int | None) -> datetime | None:
-    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
-
-
 def _abandon_ms() -> int:
     return settings.QUEUE_ABANDON_SECONDS * 1000
-
-
-def _state(concert_id: int, raw: redis_queue.RawState) -> QueueState:
-    return QueueState(
-        concert_id=concert_id,
-        status=raw.status,
-        position=raw.position,
-        queue_length=raw.queue_length,
-        estimated_wait_seconds=raw.eta_seconds,
-        active_until=_from_ms(raw.active_until_ms),
-        sale_starts_at=_from_ms(raw.sale_starts_ms),
-    )
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
@@ -88,16 +57,16 @@ def queue_join(*, user_id: int, concert: Concert) -> QueueState:
     SoldOut (no seat left in any category).
     """
     now = timezone.now()
-    if now >= concert.starts_at:
-        raise SaleEnded()
-    opens_at = concert.sale_starts_at - timedelta(seconds=settings.QUEUE_PREQUEUE_SECONDS)
-    if now < opens_at:
+    if not concert_selectors.concert_prequeue_is_open(concert, now):
+        if concert_selectors.concert_has_started(concert, now):
+            raise SaleEnded()
+        opens_at = concert_selectors.concert_prequeue_opens_at(concert)
         raise SaleNotOpen(
             f"The waiting room opens at {opens_at:%Y-%m-%d %H:%M} UTC.",
             opens_at=opens_at.isoformat(),
             sale_starts_at=concert.sale_starts_at.isoformat(),
         )
-    if selectors.concert_is_sold_out(concert_id=concert.pk, concert=concert):
+    if concert_selectors.concert_is_sold_out(concert):
         raise SoldOut()
 
     result = redis_queue.join(
@@ -120,7 +89,7 @@ def queue_join(*, user_id: int, concert: Concert) -> QueueState:
                 "finished_at": None,
             },
         )
-    return _state(concert.pk, result.state)
+    return result.state
 
 
 def queue_status(*, user_id: int, concert_id: int) -> QueueState:
@@ -129,10 +98,9 @@ def queue_status(*, user_id: int, concert_id: int) -> QueueState:
     A waiting fan silent for longer than QUEUE_ABANDON_SECONDS reads `none`: the place is
     lost and joining again goes to the back.
     """
-    raw = redis_queue.status(
+    return redis_queue.status(
         concert_id, user_id, now_ms=_ms(timezone.now()), abandon_ms=_abandon_ms()
     )
-    return _state(concert_id, raw)
 
 
 def queue_leave(*, user_id: int, concert_id: int) -> None:
@@ -197,7 +165,7 @@ def queue_admit_next(*, concert_id: int) -> list[int]:
         entries.filter(user_id__in=ids).update(
             status=QueueEntry.Status.ACTIVE,
             admitted_at=now,
-            active_until=_from_ms(result.active_until_ms),
+            active_until=datetime_from_ms(result.active_until_ms),
             finished_at=None,
         )
     return result.admitted
@@ -205,7 +173,9 @@ def queue_admit_next(*, concert_id: int) -> list[int]:
 
 def queue_slot_active_until(*, user_id: int, concert_id: int) -> datetime | None:
     """When the fan's turn to book ends, or None if they hold no live slot (Redis only)."""
-    return _from_ms(redis_queue.active_until_ms(concert_id, user_id, now_ms=_ms(timezone.now())))
+    return datetime_from_ms(
+        redis_queue.active_until_ms(concert_id, user_id, now_ms=_ms(timezone.now()))
+    )
 
 
 def queue_slot_is_active(*, user_id: int, concert_id: int) -> bool:
@@ -240,9 +210,10 @@ def queue_admission_resume(*, concert_id: int) -> None:
 
 
 def queue_cap_set(*, concert_id: int, cap: int | None) -> None:
-    """Override QUEUE_MAX_ACTIVE_USERS for one concert at runtime (None: back to default)."""
+    """Override QUEUE_MAX_ACTIVE_USERS for one concert at runtime (None: back to default).
+    Raises InvalidCap for a negative cap."""
     if cap is not None and cap < 0:
-        raise ValueError("The active cap cannot be negative.")
+        raise InvalidCap()
     redis_queue.set_cap(concert_id, cap)
     _admit_soon(concert_id)
 

@@ -6,19 +6,20 @@ answered from Redis alone, without the session or a database query.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework_simplejwt.tokens import AccessToken
 
+from concerts.errors import ConcertNotFound
 from concerts.models import Concert
-from config.api import DomainError
+from concerts.selectors import concert_get, concert_prequeue_opens_at
+from config.errors import DomainError
+from config.views import messages_add_error
 from queueing import services
 
 
@@ -30,12 +31,15 @@ def _access_token(user) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def room(request: HttpRequest, concert_id: int) -> HttpResponse:
-    concert = get_object_or_404(Concert.objects.published(), pk=concert_id)
+    try:
+        concert = concert_get(concert_id=concert_id, with_categories=False)
+    except ConcertNotFound as missing:
+        raise Http404(missing.message) from missing
     if request.method == "POST":  # the no-JavaScript way in; the page's script uses the API
         try:
             services.queue_join(user_id=request.user.pk, concert=concert)
         except DomainError as exc:
-            messages.error(request, exc.detail)
+            messages_add_error(request, exc)
         return redirect("queueing:room", concert_id=concert.pk)
 
     state = services.queue_status(user_id=request.user.pk, concert_id=concert.pk)
@@ -44,8 +48,7 @@ def room(request: HttpRequest, concert_id: int) -> HttpResponse:
         "state": state,
         "access_token": _access_token(request.user),
         "slot_seconds": settings.QUEUE_SLOT_SECONDS,
-        "prequeue_opens_at": concert.sale_starts_at
-        - timedelta(seconds=settings.QUEUE_PREQUEUE_SECONDS),
+        "prequeue_opens_at": concert_prequeue_opens_at(concert),
     }
     return render(request, "queueing/room.html", context)
 

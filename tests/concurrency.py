@@ -21,7 +21,7 @@ from typing import Any
 
 from django.db import connection
 
-from config.api import DomainError
+from config.errors import DomainError
 
 MAX_DB_THREADS = 24
 # A Redis-only race may use more threads; the client's pool holds 100 connections.

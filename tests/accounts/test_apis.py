@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import services
+from accounts import errors, services
 from accounts.apis import SIGNUP_ACCEPTED
 from accounts.models import User
 from tests.accounts.conftest import PASSWORD, last_otp, pending_key
@@ -287,7 +287,7 @@ def test_login_failures_are_indistinguishable(api_client, user, email, password)
 
     assert response.status_code == 401
     assert response.json() == {
-        "detail": services.INVALID_CREDENTIALS,
+        "detail": errors.INVALID_CREDENTIALS,
         "code": "invalid_credentials",
     }
 

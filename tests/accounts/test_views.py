@@ -4,8 +4,8 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.throttling import ScopedRateThrottle
 
+from accounts.errors import INVALID_CREDENTIALS, OTP_INVALID, OTP_LOCKED
 from accounts.models import User
-from accounts.services import INVALID_CREDENTIALS, OTP_INVALID, OTP_LOCKED
 from tests.accounts.conftest import PASSWORD, last_otp
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from bookings import errors, services
+from bookings import errors, presenters, services
 from bookings.models import Booking, Ticket
 from checkout import services as checkout_services
+from concerts.errors import CategoryNotFound
 from concerts.models import TicketCategory
 from tests.bookings.conftest import assert_seats_balance
 from tests.factories import TicketCategoryFactory
@@ -66,11 +67,11 @@ def test_create_refuses_a_quantity_outside_the_limit(user, category, give_slot, 
 
 def test_create_refuses_unknown_or_unpublished_category(user, category, give_slot):
     give_slot(user, category.concert)
-    with pytest.raises(errors.BookingNotFound):
+    with pytest.raises(CategoryNotFound):
         services.booking_create(user=user, category_id=999999, quantity=1)
     category.concert.published = False
     category.concert.save()
-    with pytest.raises(errors.BookingNotFound):
+    with pytest.raises(CategoryNotFound):
         services.booking_create(user=user, category_id=category.pk, quantity=1)
 
 
@@ -199,7 +200,7 @@ def test_check_in_admits_once(ticket):
     assert admitted.checked_in_at is not None
     with pytest.raises(errors.TicketAlreadyCheckedIn) as caught:
         services.ticket_check_in(code=ticket.code)
-    assert caught.value.extra["checked_in_at"] == services.iso_datetime(admitted.checked_in_at)
+    assert caught.value.extra["checked_in_at"] == presenters.iso_datetime(admitted.checked_in_at)
 
 
 def test_check_in_refuses_a_void_ticket(ticket):

@@ -5,9 +5,9 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from django.utils import timezone
 
+from concerts.errors import CategoryShrinkRefused
 from concerts.models import Concert, TicketCategory
 from concerts.permissions import BOX_OFFICE_STAFF_GROUP
-from concerts.services import CategoryShrinkRefused
 from tests.factories import BookingFactory
 
 pytestmark = pytest.mark.django_db

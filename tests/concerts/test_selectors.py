@@ -3,19 +3,21 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from concerts.errors import ConcertNotFound
 from concerts.models import Concert, TicketCategory
 from concerts.selectors import (
-    ConcertNotFound,
     SaleState,
     concert_get,
     concert_is_sale_open,
+    concert_is_sold_out,
     concert_list,
     concert_listing,
     concert_prequeue_is_open,
     concert_prequeue_opens_at,
     concert_sale_state,
-    concert_seats_left,
     concerts_filter_when,
+    concerts_in_waiting_room,
+    concerts_on_sale,
     concerts_with_sales_figures,
 )
 from tests.factories import BookingFactory, ConcertFactory
@@ -28,11 +30,31 @@ def now():
     return timezone.now()
 
 
-def test_seats_left_sums_the_categories(make_concert):
+def test_sold_out_means_no_seat_left_in_any_category(make_concert):
     concert = make_concert(categories=[("A", "10", 100), ("B", "20", 50)])
-    TicketCategory.objects.filter(concert=concert, name="A").update(available_seats=7)
-    assert concert_seats_left(concert.pk) == 57
-    assert concert_seats_left(999_999) == 0
+    TicketCategory.objects.filter(concert=concert, name="A").update(available_seats=0)
+    assert not concert_is_sold_out(Concert.objects.get(pk=concert.pk))
+    TicketCategory.objects.filter(concert=concert).update(available_seats=0)
+    assert concert_is_sold_out(Concert.objects.get(pk=concert.pk))
+    assert concert_is_sold_out(concert_get(concert_id=concert.pk, published_only=False))
+    assert not concert_is_sold_out(ConcertFactory())  # no categories: nothing to sell out of
+
+
+def test_the_waiting_room_and_sale_window_rules_match_their_querysets(make_concert, now):
+    concerts = {
+        "early": ConcertFactory(sale_starts_at=now + timedelta(days=1)),
+        "prequeue": ConcertFactory(sale_starts_at=now + timedelta(minutes=10)),
+        "on_sale": ConcertFactory(sale_starts_at=now - timedelta(hours=1)),
+        "past": ConcertFactory(
+            sale_starts_at=now - timedelta(days=2), starts_at=now - timedelta(hours=1)
+        ),
+    }
+    everything = Concert.objects.filter(pk__in=[c.pk for c in concerts.values()])
+    on_sale = {c for c in concerts.values() if concert_is_sale_open(c, now)}
+    in_room = {c for c in concerts.values() if concert_prequeue_is_open(c, now)}
+    assert on_sale == {concerts["on_sale"]} == set(concerts_on_sale(everything, now))
+    assert in_room == {concerts["prequeue"], concerts["on_sale"]}
+    assert in_room == set(concerts_in_waiting_room(everything, now))
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from concerts.errors import CategoryShrinkRefused
 from concerts.models import Concert, TicketCategory
 from concerts.services import (
-    CategoryShrinkRefused,
     CategorySpec,
     category_check_total_seats,
     category_update,

@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from bookings.models import Booking
 from checkout import services as checkout_services
+from config.api import status_for_error
 from payments import services
 from payments.errors import CardDeclined, FakeProviderDisabled
 from payments.models import FakeProviderIntent, Payment, ProcessedWebhookEvent
@@ -77,7 +78,7 @@ def test_declining_cards_raise_card_declined_and_mark_the_payment_failed(
             payment_intent_id=fake_payment.intent_id, card_number=card
         )
 
-    assert excinfo.value.status_code == 402
+    assert status_for_error(excinfo.value) == 402
     assert excinfo.value.extra == {"decline_code": decline_code}
     fake_payment.refresh_from_db()
     assert fake_payment.status == Payment.Status.FAILED

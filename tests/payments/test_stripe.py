@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 import pytest
 import responses
 
+from config.api import status_for_error
 from payments import services
 from payments.errors import BookingNotPending, PaymentNotCompleted, PaymentNotRefundable
 from payments.models import Payment
@@ -123,8 +124,8 @@ def test_verification_refuses_what_stripe_does_not_confirm(
     with pytest.raises(PaymentNotCompleted) as excinfo:
         services.payment_verify(booking=booking, payment_intent_id="pi_test_123")
 
-    assert message in excinfo.value.detail
-    assert excinfo.value.status_code == 402
+    assert message in excinfo.value.message
+    assert status_for_error(excinfo.value) == 402
     assert excinfo.value.code == "payment_not_completed"
     stripe_payment.refresh_from_db()
     assert stripe_payment.status == Payment.Status.REQUIRES_PAYMENT

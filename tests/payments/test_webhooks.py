@@ -8,7 +8,7 @@ import time
 import pytest
 
 from bookings.models import Booking
-from config.api import DomainError
+from config.errors import DomainError
 from payments import services
 from payments.models import Payment, ProcessedWebhookEvent
 
@@ -230,7 +230,6 @@ def test_a_domain_error_from_booking_confirm_is_logged_and_answered_200(
 ):
     class BookingExpired(DomainError):
         code = "booking_expired"
-        status_code = 409
 
     confirm_spy.raises = BookingExpired("expired and refunded")
 

@@ -1,0 +1,36 @@
+"""Why sign-up and sign-in say no: stable codes the API, the pages and the tests share."""
+
+from config.errors import DomainError
+
+OTP_INVALID = "That code is not right. Check the email we sent and try again."
+OTP_EXPIRED = "That code has expired. Sign up again to get a new one."
+OTP_LOCKED = "Too many wrong codes. Sign up again to get a new one."
+INVALID_CREDENTIALS = "Email or password is incorrect."
+TOKEN_NOT_VALID = "Token is invalid or expired."  # noqa: S105 (a message)
+
+
+class OtpInvalid(DomainError):
+    code = "otp_invalid"
+    default_message = OTP_INVALID
+
+
+class OtpExpired(DomainError):
+    code = "otp_expired"
+    default_message = OTP_EXPIRED
+
+
+class OtpLocked(DomainError):
+    """Raised with retry_after: how long the lock lasts (the API sends it as Retry-After)."""
+
+    code = "otp_locked"
+    default_message = OTP_LOCKED
+
+
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"
+    default_message = INVALID_CREDENTIALS
+
+
+class TokenNotValid(DomainError):
+    code = "token_not_valid"
+    default_message = TOKEN_NOT_VALID
