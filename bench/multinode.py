@@ -111,7 +111,7 @@ def stack_env(cfg: Config) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "BOXOFFICE_"))}
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "DATABASE_URL": cfg.database_url,
             "REDIS_URL": cfg.redis_url,
             "DEBUG": "0",

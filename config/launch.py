@@ -1,8 +1,10 @@
 """`make run` / `make dev`: one command from a fresh clone to a running site.
 
-Starts the embedded Redis (unless REDIS_URL is set), migrates, loads the demo data, then
-runs the web server, a Celery worker and Celery beat under honcho. Ctrl-C stops all of
-them, the embedded Redis included.
+Creates var/, starts the embedded Redis (unless REDIS_URL is set), migrates, loads the demo
+data, then runs the web server, a Celery worker and Celery beat under honcho with the
+development settings (config.settings.local, the default of manage.py, wsgi and celery).
+Ctrl-C or SIGTERM stops all of them, the embedded Redis included: this launcher and the
+test session are the only starters of the embedded Redis.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from config import embedded_redis
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
 BIN = Path(sys.executable).parent
 
 
@@ -47,6 +50,9 @@ def main(mode: str) -> int:
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"  # gunicorn, celery from the venv
     env.setdefault("PORT", "8000")
     env.setdefault("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1) + 1))
+    # The folders settings point at (SQLite file, collectstatic's target, beat's schedule);
+    # settings only name them.
+    (VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
     redis_process = None
     if not env.get("REDIS_URL"):
         port = int(env.get("EMBEDDED_REDIS_PORT", embedded_redis.DEFAULT_PORT))

