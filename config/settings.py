@@ -23,6 +23,7 @@ SECRET_KEY = env.str("SECRET_KEY", default=DEFAULT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 TESTING = env.bool("BOXOFFICE_TESTING", default=False)
+BENCH_ROUTES = env.bool("BENCH_ROUTES", default=False)  # bench/urls.py: load-test baselines
 
 if not DEBUG:
     if SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 32:
