@@ -167,7 +167,9 @@ class FanLog:
     joined_at: float | None = None
     prequeue: bool = False
     admitted_at: float | None = None
-    outcome: str = "waiting"  # waiting | bought | abandoned | expired | sold_out | lost | error
+    # unfinished (still waiting, or mid-purchase when the run ended) | bought | abandoned |
+    # expired | sold_out | lost | error
+    outcome: str = "unfinished"
     status_polls: int = 0
 
 
@@ -313,10 +315,12 @@ def summarize(samples: list[tuple[str, float, float, int]]) -> dict:
 
 
 def timeline(samples: list[tuple[str, float, float, int]], offset: float) -> list[dict]:
-    """Per second (from `offset`, the sale start): requests by route and the p99 of all."""
+    """Per second (from `offset`, the sale start): responses by route and the p99 of all.
+
+    Bucketed by when the answer arrived, so the rate is what the server delivered."""
     seconds: dict[int, list] = {}
     for route, start, latency, _status in samples:
-        seconds.setdefault(int(start - offset), []).append((route, latency))
+        seconds.setdefault(int(start + latency / 1000 - offset), []).append((route, latency))
     rows = []
     for second in sorted(seconds):
         entries = seconds[second]
