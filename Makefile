@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run dev test lint format install clean bench e2e screenshots multinode
+.PHONY: run dev test lint format install clean bench e2e screenshots bench-quick bench-profile multinode
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,8 +47,25 @@ screenshots: install
 	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 	$(BIN)/python -m tests.e2e.publish_screenshots
 
+# The on-sale under load (bench/run.py): a production-like stack on loopback, the route table
+# (wrk), the purchase throughput and the rush. Needs PostgreSQL (DATABASE_URL, a database
+# named boxoffice_bench*: dropped and recreated), a Redis DB of its own (REDIS_URL: flushed)
+# and wrk. `bench` also runs the Redis-side queue scaling bench first.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/boxoffice_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/11
+
 bench: install
 	$(BIN)/python -m bench.queue_scaling
+	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(BENCH_REDIS_URL)} \
+		$(BIN)/python -m bench.run
+
+bench-quick: install
+	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(BENCH_REDIS_URL)} \
+		$(BIN)/python -m bench.run --quick
+
+# pyinstrument profiles of one status, one join and one hold request, in-process.
+bench-profile: install
+	$(BIN)/python -m bench.profile_hot_path
 
 # Two gunicorn nodes behind HAProxy, two Celery workers, two beats: a booking storm that
 # must sell exactly (needs PostgreSQL, Redis and haproxy; see docs/operations.md).

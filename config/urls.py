@@ -31,5 +31,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("", include("config.site_urls")),
 ]
+if settings.BENCH_ROUTES:  # the benchmark's baseline views, never on in production
+    urlpatterns.insert(0, path("bench/", include("bench.urls")))
 
 handler500 = "config.api.server_error"
