@@ -124,6 +124,11 @@ if not REDIS_URL:
 
     REDIS_URL = ensure_embedded_redis()
 
+# The waiting room's Redis can live apart from the cache/broker, e.g. on a Redis Cluster:
+# QUEUE_REDIS_URL names it (any one node of a cluster), QUEUE_REDIS_CLUSTER=1 says "cluster".
+QUEUE_REDIS_URL = env.str("QUEUE_REDIS_URL", default="") or REDIS_URL
+QUEUE_REDIS_CLUSTER = env.bool("QUEUE_REDIS_CLUSTER", default=False)
+
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
