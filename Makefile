@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run dev test lint format install clean bench e2e screenshots bench-quick bench-profile multinode
+.PHONY: run dev test lint format install clean bench e2e screenshots bench-quick bench-profile \
+	multinode test-cluster test-rabbitmq test-pgbouncer
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +39,21 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The infrastructure runs (CI runs all three after `make test`); each starts what it needs in a
+# temp dir and stops it at exit. Knobs: REDIS_CLUSTER_PORTS, PGBOUNCER_PORT, PG_DB, RABBITMQ_URL,
+# DATABASE_URL (the cluster run), PYTEST_ARGS; see .ci/extra-runs.sh.
+# Queue, booking and API-flow tests on a 3-master Redis Cluster (ports 7101-7103).
+test-cluster: install
+	.ci/extra-runs.sh cluster
+
+# The API flow with a real Celery worker + beat on RabbitMQ (needs PostgreSQL).
+test-rabbitmq: install
+	.ci/extra-runs.sh rabbitmq
+
+# The PostgreSQL race tests through PgBouncer in transaction pooling mode.
+test-pgbouncer: install
+	.ci/extra-runs.sh pgbouncer
 
 e2e: install
 	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)

@@ -1,4 +1,4 @@
-"""/healthz for load balancers and uptime checks: is the database up, is Redis up?"""
+"""/healthz for load balancers and uptime checks: are the database, Redis and the queue up?"""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from config.redis import get_redis
+from config.redis import get_queue_redis, get_redis
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +32,24 @@ def _redis_ok() -> bool:
         return False
 
 
+def _queue_redis_ok() -> bool:
+    """The waiting room's Redis (the same server unless QUEUE_REDIS_URL is set)."""
+    try:
+        return bool(get_queue_redis().ping())
+    except Exception:
+        logger.exception("health check: the queue's Redis unreachable")
+        return False
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 {"status": "ok", "database": "ok", "redis": "ok"}, else 503 naming what failed."""
+    """200 {"status": "ok", "database": "ok", "redis": "ok", "queue_redis": "ok"}, else 503
+    naming what failed."""
     checks = {
         "database": "ok" if _database_ok() else "error",
         "redis": "ok" if _redis_ok() else "error",
+        "queue_redis": "ok" if _queue_redis_ok() else "error",
     }
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse(

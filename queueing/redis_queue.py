@@ -1,7 +1,9 @@
 """The waiting room's Redis data: the one module that knows key names and Lua scripts.
 
 Every key of one concert shares the hash tag `{c<id>}` (e.g. `bo:{c42}:waiting`), so each
-script touches a single Redis Cluster shard. All times are integer epoch milliseconds
+script touches a single Redis Cluster shard. Each script receives every key it touches in
+KEYS (none is built inside Lua) and no call spans two concerts: a cluster would refuse it
+(CROSSSLOT), and tests/queueing/test_cluster.py shows it does. All times are integer epoch milliseconds
 passed in from Python (`now_ms`), never read inside Lua, so tests can freeze the clock.
 
 Per concert:
@@ -25,7 +27,7 @@ from functools import cache
 import redis
 from django.conf import settings
 
-from config.redis import get_redis
+from config.redis import QueueRedis, get_queue_redis
 from queueing.state import (
     ETA_WINDOW_MS,
     QueueState,
@@ -240,8 +242,12 @@ return {waiting, active}
 
 @cache
 def _scripts() -> dict[str, redis.commands.core.Script]:
-    """Registered once per process on the shared client (EVALSHA, reloaded if flushed)."""
-    client = get_redis()
+    """Registered once per process on the queue client (EVALSHA, reloaded if flushed).
+
+    On a cluster the client routes each call by its KEYS (all under one `{c<id>}` tag, so
+    one slot) and SCRIPT LOAD goes to every primary.
+    """
+    client = get_queue_redis()
     return {
         "status": client.register_script(_STATUS_LUA),
         "join": client.register_script(_JOIN_LUA),
@@ -251,8 +257,8 @@ def _scripts() -> dict[str, redis.commands.core.Script]:
     }
 
 
-def _client(client: redis.Redis | None) -> redis.Redis:
-    return client if client is not None else get_redis()
+def _client(client: QueueRedis | None) -> QueueRedis:
+    return client if client is not None else get_queue_redis()
 
 
 def _null(value: int | str) -> int | None:

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from config.redis import get_redis
+from config.redis import flush_queue_redis, get_redis
 
 _emails = itertools.count(1)
 
@@ -26,6 +26,7 @@ def pytest_collection_modifyitems(config, items):
 def _clean_redis():
     """Each test starts with an empty Redis DB: only the DB named by REDIS_URL is flushed."""
     get_redis().flushdb()
+    flush_queue_redis()  # the queue's own Redis, when QUEUE_REDIS_URL sets one (every primary)
     cache.clear()
     return
 

@@ -9,7 +9,12 @@ def test_healthz_is_ok_when_database_and_redis_answer(client, path):
     response = client.get(path)
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "redis": "ok",
+        "queue_redis": "ok",
+    }
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -22,7 +27,25 @@ def test_healthz_is_503_when_redis_is_unreachable(client, monkeypatch):
     response = client.get("/healthz")
 
     assert response.status_code == 503
-    assert response.json() == {"status": "error", "database": "ok", "redis": "error"}
+    assert response.json()["redis"] == "error"
+    assert response.json()["status"] == "error"
+
+
+def test_healthz_is_503_when_the_queue_redis_is_unreachable(client, monkeypatch):
+    from config.embedded_redis import free_port
+
+    dead = redis.Redis(port=free_port(), socket_connect_timeout=0.5)
+    monkeypatch.setattr("accounts.health.get_queue_redis", lambda: dead)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "error",
+        "database": "ok",
+        "redis": "ok",
+        "queue_redis": "error",
+    }
 
 
 def test_healthz_is_503_when_the_database_fails(client, monkeypatch):
@@ -36,4 +59,9 @@ def test_healthz_is_503_when_the_database_fails(client, monkeypatch):
     response = client.get("/healthz")
 
     assert response.status_code == 503
-    assert response.json() == {"status": "error", "database": "error", "redis": "ok"}
+    assert response.json() == {
+        "status": "error",
+        "database": "error",
+        "redis": "ok",
+        "queue_redis": "ok",
+    }

@@ -106,6 +106,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+# DATABASE_POOLER=pgbouncer: DATABASE_URL points at PgBouncer in transaction pooling mode,
+# where consecutive transactions may run on different server connections, so nothing may
+# outlive a transaction: no server-side cursors (WITH HOLD), no prepared statements.
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+if DATABASE_POOLER == "pgbouncer":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+elif DATABASE_POOLER:
+    raise ImproperlyConfigured("DATABASE_POOLER must be 'pgbouncer' or unset.")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: queue, cache, OTPs, throttling, Celery broker ------------------------------
@@ -115,6 +124,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # production.py refuses to start without an explicit REDIS_URL.
 EMBEDDED_REDIS_PORT = env.int("EMBEDDED_REDIS_PORT", default=6390)
 REDIS_URL = env.str("REDIS_URL", default=f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0")
+
+# The waiting room's Redis can live apart from the cache/broker, e.g. on a Redis Cluster:
+# QUEUE_REDIS_URL names it (any one node of a cluster), QUEUE_REDIS_CLUSTER=1 says "cluster".
+QUEUE_REDIS_URL = env.str("QUEUE_REDIS_URL", default="") or REDIS_URL
+QUEUE_REDIS_CLUSTER = env.bool("QUEUE_REDIS_CLUSTER", default=False)
 
 CACHES = {
     "default": {
@@ -268,7 +282,15 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_SOFT_TIME_LIMIT = 45
 CELERY_TASK_ACKS_LATE = True
+# A task whose worker died mid-run goes back to the queue (every task is idempotent: ids in,
+# conditional updates, one Lua tick); emails are at-least-once.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A queue name of its own lets several deployments (or CI runs) share one broker.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+if CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
+    # RabbitMQ confirms each publish, so a task handed to a failing broker raises, not vanishes.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -40,3 +40,11 @@ def admit_all(settings):
 def _fast_password_hashing(settings):
     # Many fans per test: Argon2 would make the suite crawl.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def redis_client():
+    """Here the queue's Redis: a cluster client when QUEUE_REDIS_CLUSTER=1 (make test-cluster)."""
+    from config.redis import get_queue_redis
+
+    return get_queue_redis()
