@@ -1,13 +1,9 @@
-"""Staff admin for bookings: search and filter, tickets inline, money read-only, and a
-"cancel with refund" action that goes through checkout.services.booking_cancel_confirmed."""
+"""Staff admin for bookings: search and filter, tickets inline, money read-only. The
+"cancel with refund" action moves money, so checkout/admin.py adds it."""
 
-from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.contrib import admin
 
 from bookings.models import Booking, Ticket
-from checkout.services import booking_cancel_confirmed
-from config.errors import DomainError
 
 
 class TicketInline(admin.TabularInline):
@@ -42,7 +38,6 @@ class BookingAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     inlines = [TicketInline]
-    actions = ["cancel_with_refund"]
     # A booking is a record of money and seats: states change through services only.
     readonly_fields = (
         "reference",
@@ -68,39 +63,6 @@ class BookingAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
-
-    @admin.action(
-        description="Cancel with refund (confirmed bookings: refund, void tickets, release seats)"
-    )
-    def cancel_with_refund(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
-        done, skipped = [], []
-        for booking in queryset.select_related(None).only("pk", "reference", "status"):
-            if booking.status != Booking.Status.CONFIRMED:
-                skipped.append(booking.reference)
-                continue
-            try:
-                booking_cancel_confirmed(
-                    booking_id=booking.pk,
-                    reason=f"Cancelled by the box office ({request.user.get_username()}).",
-                )
-            except DomainError as exc:
-                self.message_user(
-                    request, f"{booking.reference}: {exc.message}", level=messages.ERROR
-                )
-            else:
-                done.append(booking.reference)
-        if done:
-            self.message_user(
-                request,
-                f"Cancelled and refunded {len(done)}: {', '.join(done)}.",
-                level=messages.SUCCESS,
-            )
-        if skipped:
-            self.message_user(
-                request,
-                f"Skipped {len(skipped)} not confirmed: {', '.join(skipped)}.",
-                level=messages.WARNING,
-            )
 
 
 @admin.register(Ticket)

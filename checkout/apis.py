@@ -13,7 +13,6 @@ from bookings import selectors as booking_selectors
 from bookings.apis import NOT_FOUND, UNAUTHENTICATED, BookingOutputSerializer, booking_data
 from config.api import ErrorSerializer
 from config.api import error_response as _error
-from payments import services as payment_services
 
 from . import selectors, services
 
@@ -89,7 +88,7 @@ class PaymentIntentCreateApi(APIView):
         booking = selectors.booking_get_for_payment(
             user=request.user, booking_id=data.validated_data["booking_id"]
         )
-        payment = payment_services.payment_intent_create(booking=booking)
+        payment = services.booking_payment_start(booking=booking)
         return Response(self.OutputSerializer(payment).data, status=status.HTTP_201_CREATED)
 
 

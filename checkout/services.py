@@ -38,7 +38,12 @@ from bookings import services as booking_services
 from bookings.models import Booking
 from config.errors import DomainError
 from payments import services as payment_services
-from payments.errors import CardDeclined, PaymentNotCompleted, PaymentProviderError
+from payments.errors import (
+    BookingNotPending,
+    CardDeclined,
+    PaymentNotCompleted,
+    PaymentProviderError,
+)
 from payments.models import Payment
 from payments.providers.base import ProviderEvent
 
@@ -101,6 +106,17 @@ class ConfirmOutcome:
 
 
 RecordDecision = Callable[[ConfirmOutcome], None]
+
+
+def booking_payment_start(*, booking: Booking) -> Payment:
+    """The payment intent of a pending booking: created once, then the same one again.
+
+    Only a pending booking may be paid (BookingNotPending otherwise); payments refuses a
+    hold that has run out and raises PaymentProviderError when the provider is unreachable.
+    """
+    if booking.status != Booking.Status.PENDING:
+        raise BookingNotPending()
+    return payment_services.payment_intent_create(booking=booking)
 
 
 def booking_confirm(

@@ -17,7 +17,6 @@ from config.api import status_for_error
 from config.errors import DomainError, NotFound
 from config.views import message_for_error
 from payments import selectors as payment_selectors
-from payments import services as payment_services
 from payments.errors import BookingNotPending, PaymentNotCompleted, PaymentProviderError
 from payments.models import Payment
 from payments.providers.fake_provider import TEST_CARDS
@@ -51,7 +50,7 @@ def _render_checkout(
     hold_open = _hold_is_open(booking)
     if hold_open:
         try:
-            payment = payment_services.payment_intent_create(booking=booking)
+            payment = services.booking_payment_start(booking=booking)
         except BookingNotPending:
             hold_open = False
         except PaymentProviderError as exc:
@@ -101,7 +100,7 @@ def checkout_fake_pay(request: HttpRequest, booking_id: int) -> HttpResponse:
         return _render_checkout(request, booking, status=409)
     card_number = request.POST.get("card_number", "")[:64]
     try:
-        payment = payment_services.payment_intent_create(booking=booking)
+        payment = services.booking_payment_start(booking=booking)
         services.fake_payment_pay(payment_intent_id=payment.intent_id, card_number=card_number)
     except DomainError as exc:  # CardDeclined: 402 with the decline message
         return _render_checkout(

@@ -58,13 +58,8 @@ class PayableBooking(Protocol):
     @property
     def currency(self) -> str: ...
     @property
-    def status(self) -> str: ...
-    @property
     def expires_at(self) -> datetime: ...
 
-
-# The one booking status that may start a payment (bookings' "pending").
-PAYABLE_STATUS = "pending"
 
 logger = logging.getLogger(__name__)
 
@@ -109,13 +104,12 @@ def _provider_call(call, *args: Any, **kwargs: Any):
 def payment_intent_create(*, booking: PayableBooking) -> Payment:
     """The booking's payment intent: created once, then the same one again.
 
-    Refuses a booking that is not pending or whose hold has run out (BookingNotPending).
+    Refuses a booking whose hold has run out (BookingNotPending); whether the booking may
+    be paid at all (it is pending) is checkout's rule (checkout.services.booking_payment_start).
     Idempotent under concurrency: the provider call carries a key derived from the booking
     (Stripe answers the same intent), and a unique (booking, provider) row settles the race.
     Raises PaymentProviderError when the provider cannot be reached.
     """
-    if booking.status != PAYABLE_STATUS:
-        raise BookingNotPending()
     provider = get_provider()
     existing = Payment.objects.filter(booking_id=booking.pk, provider=provider.name).first()
     if existing is not None:

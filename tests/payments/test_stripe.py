@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 import pytest
 import responses
 
+from checkout import services as checkout_services
 from config.api import status_for_error
 from payments import services
 from payments.errors import BookingNotPending, PaymentNotCompleted, PaymentNotRefundable
@@ -68,7 +69,7 @@ def test_creating_the_intent_again_returns_the_same_one_without_asking_stripe(st
 def test_intent_for_a_booking_that_is_not_pending_is_refused(stripe_http, user):
     booking = BookingFactory(user=user, expired=True)
     with pytest.raises(BookingNotPending):
-        services.payment_intent_create(booking=booking)
+        checkout_services.booking_payment_start(booking=booking)
     assert len(stripe_http.calls) == 0
 
 
