@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         _setup_django(redis_url)
-        from config.redis import get_redis
+        from config.redis import get_queue_redis as get_redis
 
         client = get_redis()
         version = client.info("server")["redis_version"]

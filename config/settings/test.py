@@ -21,3 +21,7 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 # The fake provider refuses to exist with DEBUG off (see payments.providers.fake_provider);
 # tests run with DEBUG off and pay with it. Tests of that refusal turn this off again.
 PAYMENT_PROVIDER_FAKE_ALLOWED = env.bool("PAYMENT_PROVIDER_FAKE_ALLOWED", default=True)
+
+# Static files come from the app and static/ folders (finders); there is no collectstatic
+# target to serve, so WhiteNoise has no root to look at (and nothing to warn about).
+STATIC_ROOT = None
