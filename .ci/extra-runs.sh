@@ -31,7 +31,7 @@ cluster)
   .ci/redis-cluster.sh start "$work/cluster" "$ports"
   QUEUE_REDIS_URL="redis://127.0.0.1:${ports%% *}/0" QUEUE_REDIS_CLUSTER=1 \
     "$python" -m pytest tests/queueing tests/bookings tests/integration/test_api_flow.py \
-    tests/accounts/test_health.py ${PYTEST_ARGS:-}
+    tests/test_health.py ${PYTEST_ARGS:-}
   ;;
 rabbitmq)
   rabbit=${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672}
