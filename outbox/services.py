@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -162,5 +163,5 @@ def outbox_retry_now(*, message_ids: Iterable[int]) -> int:
         status=OutboxMessage.Status.PENDING, next_attempt_at=timezone.now(), attempts=0
     )
     for pk in ids:
-        transaction.on_commit(lambda pk=pk: outbox_dispatch_soon(message_id=pk), robust=True)
+        transaction.on_commit(partial(outbox_dispatch_soon, message_id=pk), robust=True)
     return len(ids)
