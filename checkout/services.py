@@ -18,7 +18,9 @@ A refund that fails in step 3 is not lost: the booking keeps the durable marker
 "refund_reason set, refunded_at empty" (refund due), a Celery task retries it with
 backoff, the periodic sweep `booking_refunds_settle_due` finishes whatever is left, and
 the next confirm call or webhook delivery for that booking retries it too. Money is never
-kept without tickets, and tickets are never left valid for money given back.
+kept without tickets, and tickets are never left valid for money given back, even when it
+is given back outside the box office (a refund in Stripe's dashboard, a bank dispute:
+money_taken_back_process).
 """
 
 from __future__ import annotations
