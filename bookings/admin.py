@@ -32,7 +32,13 @@ class BookingAdmin(admin.ModelAdmin):
         "expires_at",
         "refunded_at",
     )
-    list_filter = ("status", "concert", ("refunded_at", admin.EmptyFieldListFilter), "created_at")
+    list_filter = (
+        "status",
+        "concert",
+        ("refunded_at", admin.EmptyFieldListFilter),
+        ("attention_reason", admin.EmptyFieldListFilter),  # flagged for staff
+        "created_at",
+    )
     search_fields = ("reference", "user__email", "concert__name", "tickets__code")
     list_select_related = ("user", "concert", "category")
     date_hierarchy = "created_at"

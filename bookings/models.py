@@ -49,6 +49,9 @@ class Booking(models.Model):
     # booking is given back; these record that it was, so it happens once.
     refunded_at = models.DateTimeField(null=True, blank=True)
     refund_reason = models.CharField(max_length=200, blank=True)
+    # Set when staff must act (money taken back in Stripe after a ticket was used, a bank
+    # dispute): what happened and what is expected; the admin filters on it.
+    attention_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

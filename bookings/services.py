@@ -26,11 +26,16 @@ from bookings.models import Booking, Ticket
 from bookings.presenters import iso_datetime, ticket_summary
 from concerts.errors import CategoryNotFound
 from concerts.models import TicketCategory
+from outbox.services import outbox_enqueue
 from queueing import services as queue_services
 
 logger = logging.getLogger(__name__)
 
 EXPIRY_BATCH_SIZE = 200
+
+# Outbox kinds of the emails this app sends (handlers registered in BookingsConfig.ready).
+CONFIRMATION_EMAIL = "bookings.confirmation_email"
+REFUND_EMAIL = "bookings.refund_email"
 
 
 # --- seats -----------------------------------------------------------------------------
@@ -206,18 +211,12 @@ def booking_mark_confirmed(*, booking: Booking, from_status: str, now: datetime)
 
 
 def _after_confirm(*, booking: Booking) -> None:
-    from bookings.tasks import send_booking_confirmation_email
-
-    # The fan is done: their queue slot goes to the next fan in line.
-    transaction.on_commit(
-        lambda: queue_services.queue_slot_release(
-            user_id=booking.user_id, concert_id=booking.concert_id
-        ),
-        robust=True,
+    # Both go through the outbox, in the confirming transaction: a Redis or broker outage
+    # delays them, never drops them. The fan is done: their queue slot goes to the next fan.
+    queue_services.queue_slot_release_schedule(
+        user_id=booking.user_id, concert_id=booking.concert_id
     )
-    transaction.on_commit(
-        lambda: send_booking_confirmation_email.delay(booking_id=booking.pk), robust=True
-    )
+    outbox_enqueue(kind=CONFIRMATION_EMAIL, payload={"booking_id": booking.pk})
 
 
 def booking_mark_cancelled_refunded(*, booking: Booking, reason: str, now: datetime) -> None:
@@ -233,13 +232,66 @@ def booking_mark_cancelled_refunded(*, booking: Booking, reason: str, now: datet
     booking_refund_email_schedule(booking_id=booking.pk)
 
 
+def booking_void_money_back(
+    *, booking: Booking, reason: str, now: datetime, attention: str = "", email_fan: bool = True
+) -> str:
+    """A locked, confirmed booking whose money went back outside the box office (refunded
+    in Stripe, disputed at the bank): its unused tickets are voided at once. If none was
+    checked in, it is cancelled and its seats return to sale ("cancelled"); if one was, the
+    seats cannot come back: it stays confirmed (its seats stay counted) and is flagged for
+    staff ("flagged"). `attention` flags it in both cases. Anything else: "unchanged".
+    The fan is emailed (outbox) unless email_fan is False."""
+    if booking.status != Booking.Status.CONFIRMED:
+        return "unchanged"
+    booking.tickets.filter(status=Ticket.Status.VALID).update(status=Ticket.Status.VOID)
+    used = booking.tickets.filter(status=Ticket.Status.CHECKED_IN).exists()
+    changes = {"refunded_at": now, "refund_reason": reason[:200]}
+    if used:
+        attention = (
+            attention or "Money went back after a ticket was checked in: seats not returned."
+        )
+    if attention:
+        changes["attention_reason"] = attention[:300]
+    if not used:
+        changes.update(status=Booking.Status.CANCELLED, cancelled_at=now)
+    won = Booking.objects.filter(pk=booking.pk, status=Booking.Status.CONFIRMED).update(**changes)
+    if not won:
+        raise RuntimeError(f"booking {booking.pk} changed status under its lock")
+    for field, value in changes.items():
+        setattr(booking, field, value)
+    if not used:
+        seats_release(category_id=booking.category_id, quantity=booking.quantity)
+    if email_fan:
+        booking_refund_email_schedule(booking_id=booking.pk)
+    return "flagged" if used else "cancelled"
+
+
+def booking_flag_attention(*, booking_id: int, attention: str) -> None:
+    """Add a note for staff to a booking (kept with the earlier ones)."""
+    booking = Booking.objects.filter(pk=booking_id).first()
+    if booking is None:
+        return
+    notes = f"{booking.attention_reason} | {attention}" if booking.attention_reason else attention
+    Booking.objects.filter(pk=booking_id).update(attention_reason=notes[-300:])
+
+
 def booking_refund_email_schedule(*, booking_id: int) -> None:
-    """Tell the fan, once the transaction that recorded the refund commits."""
+    """Tell the fan, through the outbox, in the transaction that recorded the refund."""
+    outbox_enqueue(kind=REFUND_EMAIL, payload={"booking_id": booking_id})
+
+
+def booking_email_deliver_confirmation(payload: dict) -> None:
+    """The outbox handler of CONFIRMATION_EMAIL: builds and sends it in this process."""
+    from bookings.tasks import send_booking_confirmation_email
+
+    send_booking_confirmation_email(booking_id=int(payload["booking_id"]))
+
+
+def booking_email_deliver_refund(payload: dict) -> None:
+    """The outbox handler of REFUND_EMAIL."""
     from bookings.tasks import send_booking_refund_email
 
-    transaction.on_commit(
-        lambda: send_booking_refund_email.delay(booking_id=booking_id), robust=True
-    )
+    send_booking_refund_email(booking_id=int(payload["booking_id"]))
 
 
 # --- check-in --------------------------------------------------------------------------

@@ -18,7 +18,9 @@ A refund that fails in step 3 is not lost: the booking keeps the durable marker
 "refund_reason set, refunded_at empty" (refund due), a Celery task retries it with
 backoff, the periodic sweep `booking_refunds_settle_due` finishes whatever is left, and
 the next confirm call or webhook delivery for that booking retries it too. Money is never
-kept without tickets, and tickets are never left valid for money given back.
+kept without tickets, and tickets are never left valid for money given back, even when it
+is given back outside the box office (a refund in Stripe's dashboard, a bank dispute:
+money_taken_back_process).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from bookings import selectors as booking_selectors
 from bookings import services as booking_services
 from bookings.models import Booking
 from config.errors import DomainError
+from payments import selectors as payment_selectors
 from payments import services as payment_services
 from payments.errors import (
     BookingNotPending,
@@ -64,6 +67,15 @@ MSG_CANCELLED_REFUND_PENDING = "This booking was cancelled: your payment is bein
 REFUND_SWEEP_BATCH = 100
 
 PAYMENT_SUCCEEDED = "payment_intent.succeeded"
+CHARGE_REFUNDED = "charge.refunded"
+MONEY_TAKEN_BACK = (CHARGE_REFUNDED, "charge.dispute.created", "charge.dispute.closed")
+
+# Money that went back outside the box office (stored on the booking; the tests reuse them).
+REFUND_OUTSIDE = "Refunded in Stripe, outside the box office."
+REFUND_DISPUTED = "Payment disputed at the bank."
+ATTENTION_DISPUTE = (
+    "Bank dispute {dispute_id} ({reason}): tickets voided; answer the dispute in Stripe."
+)
 
 
 # --- confirm ---------------------------------------------------------------------------
@@ -322,21 +334,26 @@ def payment_event_process(*, event: ProviderEvent, provider: str) -> str:
     """Handle one provider event exactly once; returns what happened (also recorded).
 
     payment_intent.succeeded settles the booking (booking_confirm, its event id recorded
-    in the deciding transaction); every other type only changes payments' rows. A replay,
-    or a duplicate delivered concurrently, changes nothing and answers "duplicate". A
-    transient provider error (PaymentProviderError) records nothing, so the provider
-    delivers the event again; a refund that fails after the decision is recorded as due
-    and retried here, not by the provider.
+    in the deciding transaction). The event's word alone changes nothing: the payment
+    becomes succeeded only when the provider's API agrees (payment_verify inside
+    booking_confirm: status, amount, currency, booking id); an event the API contradicts
+    leaves payment and booking as they were and is recorded with that outcome.
+    charge.refunded (in full) and charge.dispute.* take the money back outside the box
+    office: see money_taken_back_process. Every other type only changes payments' rows.
+    A replay, or a duplicate delivered concurrently, changes nothing and answers
+    "duplicate". A transient provider error (PaymentProviderError) records nothing, so the
+    provider delivers the event again; a refund that fails after the decision is recorded
+    as due and retried here, not by the provider.
     """
     if payment_services.payment_event_seen(event_id=event.id):
         return "duplicate"
+    if event.type in MONEY_TAKEN_BACK:
+        return money_taken_back_process(event=event, provider=provider)
     if event.type != PAYMENT_SUCCEEDED:
         return payment_services.payment_event_handle(event=event, provider=provider)
 
     intent_id = payment_services.event_intent_id(event)
-    payment = payment_services.payment_mark_succeeded(
-        intent_id=intent_id, provider_response=event.data_object
-    )
+    payment = payment_selectors.payment_get_by_intent(intent_id=intent_id)
     if payment is None:
         return _event_record_alone(event=event, provider=provider, outcome="unknown_intent")
     if payment.status == Payment.Status.REFUNDED:
@@ -357,8 +374,8 @@ def payment_event_process(*, event: ProviderEvent, provider: str) -> str:
     except PaymentProviderError:
         raise  # transient: nothing recorded, so the event is delivered (or paid) again
     except DomainError as exc:
-        # The money is recorded; the booking said no before any decision (e.g. the provider
-        # does not confirm the amount). Answering an error would only make Stripe retry.
+        # The booking said no before any decision (e.g. the provider's API does not confirm
+        # the payment or its amount). Answering an error would only make Stripe retry.
         return _event_refused(event=event, provider=provider, payment=payment, error=exc)
     refusal = outcome.refusal()
     if refusal is not None:
@@ -366,6 +383,72 @@ def payment_event_process(*, event: ProviderEvent, provider: str) -> str:
             event=event, provider=provider, payment=payment, error=refusal, record=False
         )
     return "booking_confirmed"
+
+
+def money_taken_back_process(*, event: ProviderEvent, provider: str) -> str:
+    """A refund made in Stripe's dashboard, or a bank dispute: the money left without the
+    box office, so the tickets must not stay valid.
+
+    One transaction, no network call: payments records the refund or dispute, then the
+    booking, under its row lock, has its unused tickets voided and (if none was checked in)
+    is cancelled with its seats back on sale; otherwise it stays confirmed and is flagged
+    for staff (booking_void_money_back). A full refund emails the fan (outbox); a partial
+    refund is only recorded on the payment. A dispute voids at once (the money is frozen)
+    and always flags the booking, so staff can answer it; its closing adds a note. The
+    event id is recorded with the outcome in the same transaction (a duplicate rolls back).
+    Our own refunds (late payments, cancel with refund) come back here too, and find their
+    booking already expired or cancelled: nothing changes.
+    """
+    with transaction.atomic():
+        payment_outcome = payment_services.payment_event_apply(event=event)
+        booking_outcome = ""
+        payment = payment_selectors.payment_get_by_intent(
+            intent_id=payment_services.event_intent_id(event)
+        )
+        if payment is not None and payment_outcome in ("marked_refunded", "dispute_opened"):
+            booking_outcome = _booking_money_taken_back(event=event, booking_id=payment.booking_id)
+        elif payment is not None and payment_outcome.startswith("dispute_closed"):
+            booking_services.booking_flag_attention(
+                booking_id=payment.booking_id,
+                attention=f"Dispute closed in Stripe: {payment_outcome.split(':', 1)[1]}.",
+            )
+            booking_outcome = "flagged"
+        outcome = (
+            f"{payment_outcome}:booking_{booking_outcome}" if booking_outcome else payment_outcome
+        )
+        if not payment_services.payment_event_record(
+            event=event, provider=provider, outcome=outcome
+        ):
+            transaction.set_rollback(True)
+            return "duplicate"
+    if booking_outcome in ("cancelled", "flagged") and payment is not None:
+        logger.warning(
+            "Money taken back outside the box office (%s %s): booking %s %s",
+            event.type,
+            event.id,
+            payment.booking_id,
+            booking_outcome,
+        )
+    return outcome
+
+
+def _booking_money_taken_back(*, event: ProviderEvent, booking_id: int) -> str:
+    booking = Booking.objects.select_for_update().get(pk=booking_id)
+    now = timezone.now()
+    if event.type == CHARGE_REFUNDED:
+        return booking_services.booking_void_money_back(
+            booking=booking, reason=REFUND_OUTSIDE, now=now
+        )
+    dispute = event.data_object
+    return booking_services.booking_void_money_back(
+        booking=booking,
+        reason=REFUND_DISPUTED,
+        now=now,
+        attention=ATTENTION_DISPUTE.format(
+            dispute_id=dispute.get("id", "?"), reason=dispute.get("reason") or "unknown"
+        ),
+        email_fan=False,
+    )
 
 
 def _event_refused(

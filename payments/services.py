@@ -292,16 +292,24 @@ def payment_event_record(*, event: ProviderEvent, provider: str, outcome: str) -
 def payment_event_handle(*, event: ProviderEvent, provider: str) -> str:
     """Handle one provider event that changes only payments' rows, exactly once; returns
     what happened (also recorded). The id and its effects share one transaction, which
-    makes no network call. payment_intent.succeeded here only marks the payment: the
-    checkout app handles that event when a booking must react."""
-    intent_id = event_intent_id(event)
+    makes no network call. payment_intent.succeeded is not handled here: a payment becomes
+    succeeded only when the provider's API confirms it (payment_verify, which checkout's
+    booking_confirm calls), never on an event's word alone."""
     with transaction.atomic():
-        handler = _EVENT_HANDLERS.get(event.type)
-        outcome = handler(event, intent_id) if handler else "ignored"
+        outcome = payment_event_apply(event=event)
         if not payment_event_record(event=event, provider=provider, outcome=outcome):
             transaction.set_rollback(True)
             return "duplicate"
     return outcome
+
+
+def payment_event_apply(*, event: ProviderEvent) -> str:
+    """Apply an event to payments' rows inside the caller's transaction, without recording
+    it (the caller records it with everything else it caused); returns what happened:
+    marked_failed, marked_processing, marked_refunded, partial_refund_recorded,
+    dispute_opened, dispute_closed:<status>, no_change, unknown_intent or ignored."""
+    handler = _EVENT_HANDLERS.get(event.type)
+    return handler(event, event_intent_id(event)) if handler else "ignored"
 
 
 def event_intent_id(event: ProviderEvent) -> str:
@@ -309,26 +317,6 @@ def event_intent_id(event: ProviderEvent) -> str:
     if obj.get("object") == "payment_intent" or event.type.startswith("payment_intent."):
         return str(obj.get("id") or "")
     return str(obj.get("payment_intent") or "")
-
-
-def payment_mark_succeeded(*, intent_id: str, provider_response: dict) -> Payment | None:
-    """Record the provider's word that an intent succeeded (forward-only); returns the
-    payment as it now stands, None for an intent we never created."""
-    payment = Payment.objects.filter(intent_id=intent_id).first()
-    if payment is None:
-        return None
-    _mark_succeeded(payment.pk, provider_response=provider_response)
-    payment.refresh_from_db()
-    return payment
-
-
-def _on_intent_succeeded(event: ProviderEvent, intent_id: str) -> str:
-    payment = payment_mark_succeeded(intent_id=intent_id, provider_response=event.data_object)
-    if payment is None:
-        return "unknown_intent"
-    if payment.status == Payment.Status.REFUNDED:
-        return "already_refunded"
-    return "payment_succeeded"
 
 
 def _on_intent_failed(event: ProviderEvent, intent_id: str) -> str:
@@ -373,11 +361,28 @@ def _on_charge_refunded(event: ProviderEvent, intent_id: str) -> str:
     return "marked_refunded" if charge.get("refunded") else "partial_refund_recorded"
 
 
+def _on_dispute(event: ProviderEvent, intent_id: str) -> str:
+    # The bank took the money back (frozen until the dispute is decided): the payment keeps
+    # its status, the dispute is kept for support; checkout voids the tickets.
+    dispute = event.data_object
+    payment = Payment.objects.filter(intent_id=intent_id).first()
+    if payment is None:
+        return "unknown_intent"
+    Payment.objects.filter(pk=payment.pk).update(
+        provider_response={**payment.provider_response, "last_dispute": dispute},
+        updated_at=timezone.now(),
+    )
+    if event.type == "charge.dispute.closed":
+        return f"dispute_closed:{str(dispute.get('status') or 'unknown')[:32]}"
+    return "dispute_opened"
+
+
 _EVENT_HANDLERS = {
-    "payment_intent.succeeded": _on_intent_succeeded,
     "payment_intent.payment_failed": _on_intent_failed,
     "payment_intent.processing": _on_intent_processing,
     "charge.refunded": _on_charge_refunded,
+    "charge.dispute.created": _on_dispute,
+    "charge.dispute.closed": _on_dispute,
 }
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from concerts import selectors as concert_selectors
 from concerts.models import Concert
+from outbox.services import outbox_enqueue
 from queueing import redis_queue
 from queueing.errors import InvalidCap, SaleEnded, SaleNotOpen, SoldOut
 from queueing.models import QueueEntry
@@ -43,7 +44,8 @@ def _admit_soon(concert_id: int) -> None:
     """Run the turnstile for this concert right after the current transaction commits."""
     from queueing.tasks import admit_concert  # the task module imports this one
 
-    transaction.on_commit(lambda: admit_concert.delay(concert_id))
+    # robust: the beat tick admits anyway, so a broker outage only delays the next fan.
+    transaction.on_commit(lambda: admit_concert.delay(concert_id), robust=True)
 
 
 def queue_join(*, user_id: int, concert: Concert) -> QueueState:
@@ -181,6 +183,20 @@ def queue_slot_active_until(*, user_id: int, concert_id: int) -> datetime | None
 def queue_slot_is_active(*, user_id: int, concert_id: int) -> bool:
     """Does this fan hold a live booking slot for this concert? (Redis only.)"""
     return queue_slot_active_until(user_id=user_id, concert_id=concert_id) is not None
+
+
+SLOT_RELEASE = "queueing.slot_release"  # the outbox kind
+
+
+def queue_slot_release_schedule(*, user_id: int, concert_id: int) -> None:
+    """Release the fan's slot once the caller's transaction commits, through the outbox: the
+    release is written with its cause and delivered even if Redis is down at that moment."""
+    outbox_enqueue(kind=SLOT_RELEASE, payload={"user_id": user_id, "concert_id": concert_id})
+
+
+def queue_slot_release_deliver(payload: dict) -> None:
+    """The outbox handler of SLOT_RELEASE (idempotent: releasing a released slot is a no-op)."""
+    queue_slot_release(user_id=int(payload["user_id"]), concert_id=int(payload["concert_id"]))
 
 
 def queue_slot_release(*, user_id: int, concert_id: int) -> None:

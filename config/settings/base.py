@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "bookings",
     "payments",
     "checkout",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -317,6 +318,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
         "options": {"expires": 300.0},
     },
+}
+
+# --- Outbox: side effects that must happen (emails, slot releases), see outbox/services.py
+# Beat delivers every due message this often (the safety net behind the immediate dispatch).
+OUTBOX_DRAIN_INTERVAL_SECONDS = env.int("OUTBOX_DRAIN_INTERVAL_SECONDS", default=5)
+# A claimed message is retried after this long if its worker died mid-delivery.
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
+# Failed deliveries back off exponentially (1 s, 2 s, 4 s ...) up to this, and stop after
+# OUTBOX_MAX_ATTEMPTS (status failed: the admin's "retry now" puts them back).
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=900)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=30)
+CELERY_BEAT_SCHEDULE["outbox-drain"] = {
+    "task": "outbox.tasks.outbox_drain",
+    "schedule": float(OUTBOX_DRAIN_INTERVAL_SECONDS),
+    "options": {"expires": float(OUTBOX_DRAIN_INTERVAL_SECONDS)},
 }
 
 # --- Logging ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import responses
 from django.db import transaction
 
 from bookings.models import Booking
+from payments.models import Payment
 from tests.factories import BookingFactory
 
 STRIPE_API = "https://api.stripe.com"
@@ -135,8 +136,10 @@ def post_webhook(api_client, stripe_settings):
 @pytest.fixture
 def confirm_spy(monkeypatch):
     """Stands in for checkout.services.booking_confirm in tests of the event handling only
-    (what the handler passes on, what it does with the answer): the booking is left as it
-    is, the handler's `record` still runs in a transaction. `raises` makes it fail."""
+    (what the handler passes on, what it does with the answer): the payment is marked
+    succeeded as the real one's verification with the provider would, the booking is left
+    as it is, the handler's `record` still runs in a transaction. `raises` makes it fail
+    before anything changes (as a contradicted verification does)."""
     from checkout import services as checkout_services
 
     spy = types.SimpleNamespace(calls=[], raises=None)
@@ -145,6 +148,10 @@ def confirm_spy(monkeypatch):
         spy.calls.append((booking_id, payment_intent_id))
         if spy.raises is not None:
             raise spy.raises
+        Payment.objects.filter(
+            intent_id=payment_intent_id,
+            status__in=[Payment.Status.REQUIRES_PAYMENT, Payment.Status.FAILED],
+        ).update(status=Payment.Status.SUCCEEDED, failure_code="", failure_message="")
         outcome = checkout_services.ConfirmOutcome(
             status=checkout_services.ConfirmStatus.CONFIRMED,
             booking=Booking.objects.get(pk=booking_id),

@@ -7,12 +7,16 @@ import time
 
 import pytest
 
-from bookings.models import Booking
+from bookings import services as booking_services
+from bookings.errors import TicketVoid
+from bookings.models import Booking, Ticket
+from checkout import services as checkout_services
 from config.errors import DomainError
 from payments import services
 from payments.models import Payment, ProcessedWebhookEvent
 
 from .conftest import (
+    booking_confirm_available,
     intent_body,
     requires_booking_confirm,
     stripe_event,
@@ -164,6 +168,7 @@ def test_succeeded_event_hands_the_booking_to_booking_confirm(
     assert response.json()["outcome"] == "booking_confirmed"
     assert confirm_spy.calls == [(booking.id, "pi_test_123")]
     stripe_payment.refresh_from_db()
+    # Succeeded because booking_confirm's verification said so (the spy stands in for it).
     assert stripe_payment.status == Payment.Status.SUCCEEDED
 
 
@@ -281,3 +286,173 @@ def test_succeeded_webhook_confirms_the_booking_for_real(
     assert booking.status == Booking.Status.CONFIRMED
     assert booking.tickets.count() == booking.quantity
     assert json.loads(response.content)["outcome"] == "booking_confirmed"
+
+
+# --- the event's word is checked against Stripe's API -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("api_answer", "reason"),
+    [
+        ({"status": "requires_payment_method"}, "unpaid"),
+        ({"status": "succeeded", "amount": 100}, "wrong amount"),
+        ({"status": "succeeded", "currency": "eur"}, "wrong currency"),
+    ],
+)
+@requires_booking_confirm
+def test_a_signed_success_that_the_api_contradicts_changes_nothing(
+    post_webhook, stripe_http, stripe_payment, booking, api_answer, reason
+):
+    stub_intent_retrieve(stripe_http, booking=booking, **api_answer)
+
+    response = post_webhook(_succeeded(booking))
+
+    assert response.status_code == 200  # answered, so Stripe does not retry a lie
+    assert response.json()["outcome"] == "booking_not_confirmed:payment_not_completed", reason
+    stripe_payment.refresh_from_db()
+    assert stripe_payment.status == Payment.Status.REQUIRES_PAYMENT
+    assert stripe_payment.succeeded_at is None
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.PENDING
+    assert not booking.tickets.exists()
+    event = ProcessedWebhookEvent.objects.get(event_id="evt_ok_1")
+    assert event.outcome == "booking_not_confirmed:payment_not_completed"
+
+
+# --- refunds and disputes made outside the box office -------------------------------------
+
+
+def _dispute(
+    event_type="charge.dispute.created", *, event_id="evt_dispute_1", status="needs_response"
+):
+    dispute = {
+        "id": "dp_test_1",
+        "object": "dispute",
+        "amount": 9800,
+        "currency": "usd",
+        "charge": "ch_test_1",
+        "payment_intent": "pi_test_123",
+        "reason": "fraudulent",
+        "status": status,
+    }
+    return stripe_event(event_type, dispute, event_id=event_id)
+
+
+@pytest.fixture
+def confirmed_by_stripe(post_webhook, stripe_http, stripe_payment, booking):
+    """The booking paid and confirmed through the real webhook path (Stripe's API agrees)."""
+    if not booking_confirm_available():
+        pytest.skip("checkout.services.booking_confirm not importable")
+    stub_intent_retrieve(stripe_http, booking=booking, status="succeeded")
+    assert post_webhook(_succeeded(booking)).json()["outcome"] == "booking_confirmed"
+    booking.refresh_from_db()
+    booking.category.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+    return booking
+
+
+def test_a_refund_made_in_stripe_voids_the_tickets_and_returns_the_seats(
+    post_webhook, confirmed_by_stripe, mailoutbox, django_capture_on_commit_callbacks
+):
+    booking = confirmed_by_stripe
+    seats_before = booking.category.available_seats
+    codes = list(booking.tickets.values_list("code", flat=True))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_webhook(_refunded())
+
+    assert response.json()["outcome"] == "marked_refunded:booking_cancelled"
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELLED
+    assert booking.refunded_at is not None
+    assert booking.refund_reason == checkout_services.REFUND_OUTSIDE
+    assert set(booking.tickets.values_list("status", flat=True)) == {Ticket.Status.VOID}
+    booking.category.refresh_from_db()
+    assert booking.category.available_seats == seats_before + booking.quantity
+    with pytest.raises(TicketVoid):
+        booking_services.ticket_check_in(code=codes[0])
+    assert [message.to for message in mailoutbox] == [[booking.user.email]]
+    assert booking.reference in mailoutbox[0].subject
+    assert ProcessedWebhookEvent.objects.get(event_id="evt_refund_1").outcome == (
+        "marked_refunded:booking_cancelled"
+    )
+
+
+def test_a_refund_after_a_ticket_was_used_flags_the_booking_and_keeps_the_seats_sold(
+    post_webhook, confirmed_by_stripe
+):
+    booking = confirmed_by_stripe
+    used, unused = booking.tickets.order_by("pk")
+    booking_services.ticket_check_in(code=used.code)
+    seats_before = booking.category.available_seats
+
+    response = post_webhook(_refunded())
+
+    assert response.json()["outcome"] == "marked_refunded:booking_flagged"
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED  # its seats stay counted as sold
+    assert booking.attention_reason
+    unused.refresh_from_db()
+    assert unused.status == Ticket.Status.VOID
+    booking.category.refresh_from_db()
+    assert booking.category.available_seats == seats_before
+    assert Booking.objects.exclude(attention_reason="").get() == booking  # the admin's filter
+
+
+def test_a_partial_refund_in_stripe_only_records_the_amount(post_webhook, confirmed_by_stripe):
+    booking = confirmed_by_stripe
+
+    response = post_webhook(_refunded(refunded=False, amount_refunded=4900))
+
+    assert response.json()["outcome"] == "partial_refund_recorded"
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+    assert set(booking.tickets.values_list("status", flat=True)) == {Ticket.Status.VALID}
+
+
+def test_a_dispute_voids_the_tickets_at_once_and_flags_the_booking(
+    post_webhook, confirmed_by_stripe, mailoutbox, django_capture_on_commit_callbacks
+):
+    booking = confirmed_by_stripe
+    seats_before = booking.category.available_seats
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_webhook(_dispute())
+
+    assert response.json()["outcome"] == "dispute_opened:booking_cancelled"
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELLED
+    assert "dp_test_1" in booking.attention_reason
+    assert set(booking.tickets.values_list("status", flat=True)) == {Ticket.Status.VOID}
+    booking.category.refresh_from_db()
+    assert booking.category.available_seats == seats_before + booking.quantity
+    assert mailoutbox == []  # the fan went to their bank; staff answer the dispute
+
+    closed = post_webhook(
+        _dispute("charge.dispute.closed", event_id="evt_dispute_2", status="lost")
+    )
+
+    assert closed.json()["outcome"] == "dispute_closed:lost:booking_flagged"
+    booking.refresh_from_db()
+    assert "lost" in booking.attention_reason
+    assert "dp_test_1" in booking.attention_reason
+
+
+def test_our_own_refund_coming_back_as_an_event_changes_nothing(
+    post_webhook, confirmed_by_stripe, stripe_http
+):
+    booking = confirmed_by_stripe
+    stripe_http.add(
+        "POST",
+        "https://api.stripe.com/v1/refunds",
+        json={"id": "re_1", "object": "refund", "amount": 9800, "status": "succeeded"},
+    )
+    checkout_services.booking_cancel_confirmed(booking_id=booking.pk)
+    booking.category.refresh_from_db()
+    seats_after_cancel = booking.category.available_seats
+
+    response = post_webhook(_refunded())
+
+    assert response.json()["outcome"] == "marked_refunded:booking_unchanged"
+    booking.category.refresh_from_db()
+    assert booking.category.available_seats == seats_after_cancel  # not returned twice
