@@ -14,6 +14,7 @@ def test_healthz_is_ok_when_database_and_redis_answer(client, path):
         "database": "ok",
         "redis": "ok",
         "queue_redis": "ok",
+        "admission": "unknown",
     }
     assert "no-cache" in response["Cache-Control"]
 
@@ -45,6 +46,7 @@ def test_healthz_is_503_when_the_queue_redis_is_unreachable(client, monkeypatch)
         "database": "ok",
         "redis": "ok",
         "queue_redis": "error",
+        "admission": "unknown",
     }
 
 
@@ -64,4 +66,5 @@ def test_healthz_is_503_when_the_database_fails(client, monkeypatch):
         "database": "error",
         "redis": "ok",
         "queue_redis": "ok",
+        "admission": "unknown",
     }
