@@ -293,8 +293,9 @@ if CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
 else:
     # Redis broker: an unacknowledged task (acks_late) whose worker vanished is delivered
-    # again after this long; well above CELERY_TASK_TIME_LIMIT, and no task uses an ETA.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+    # again after this long: above CELERY_TASK_TIME_LIMIT and the longest retry countdown
+    # (600 s, checkout.tasks). Raise it with any longer countdown or ETA.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 1200}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Workers and beat outlive a broker restart: reconnect forever instead of exiting (the sale
 # stops without them), and on connection loss cancel the running tasks so their messages,
