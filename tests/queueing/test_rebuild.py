@@ -155,21 +155,34 @@ def test_scripts_write_nothing_while_the_state_is_missing(concert, redis_client)
 
 
 def test_a_join_waits_for_another_process_rebuild_then_gives_a_retriable_refusal(
-    concert, fans, settings
+    concert, fans, monkeypatch
 ):
     (fan,) = fans(1)
     lose_redis(concert)
     token = redis_queue.rebuild_lock(concert.pk, ttl_ms=30_000)  # a rebuild in progress
-    services._REBUILD_WAIT_SECONDS = 0.2
-    try:
-        with pytest.raises(QueueRebuilding) as refused:
-            join(fan, concert)
-    finally:
-        services._REBUILD_WAIT_SECONDS = 5.0
-        redis_queue.rebuild_unlock(concert.pk, token)
+    monkeypatch.setattr(services, "_REBUILD_WAIT_SECONDS", 0.2)
+
+    with pytest.raises(QueueRebuilding) as refused:
+        join(fan, concert)
+
     assert refused.value.retry_after == 1
     assert redis_queue.is_empty(concert.pk)  # nothing written into the half-built line
+    redis_queue.rebuild_unlock(concert.pk, token)
     assert join(fan, concert).position == 1
+
+
+def test_the_api_answers_a_join_during_a_rebuild_with_503_and_retry_after(
+    auth_client, concert, monkeypatch
+):
+    lose_redis(concert)
+    redis_queue.rebuild_lock(concert.pk, ttl_ms=30_000)
+    monkeypatch.setattr(services, "_REBUILD_WAIT_SECONDS", 0.1)
+
+    response = auth_client.post("/api/v1/queue/join", {"concert_id": concert.pk}, format="json")
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "queue_rebuilding"
+    assert response["Retry-After"] == "1"
 
 
 @pytest.mark.control
