@@ -47,7 +47,10 @@ def supervise(command: list[str], *, max_backoff: float = MAX_BACKOFF_SECONDS) -
     backoff = FIRST_BACKOFF_SECONDS
     while True:
         started = time.monotonic()
+        child = None
         child = subprocess.Popen(command, preexec_fn=_end_with_parent)  # noqa: S603, PLW1509
+        if stopping:  # the signal came while the command was starting: not passed on yet
+            child.send_signal(signal.SIGTERM)
         returncode = child.wait()
         if stopping:
             return returncode
