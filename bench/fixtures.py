@@ -89,6 +89,7 @@ def admit_directly(concert_id: int, user_ids: list[int], *, until_ms: int) -> No
 
     keys = redis_queue.concert_keys(concert_id)
     client = get_queue_redis()
+    redis_queue.mark_built(concert_id, now_ms=until_ms, client=client)  # not a lost state
     for start in range(0, len(user_ids), BULK):
         client.zadd(keys.active, {uid: until_ms for uid in user_ids[start : start + BULK]})
 
@@ -100,6 +101,7 @@ def fill_waiting(concert_id: int, *, ahead: int, first_fake_id: int = 10**9) -> 
 
     keys = redis_queue.concert_keys(concert_id)
     client = get_queue_redis()
+    redis_queue.mark_built(concert_id, now_ms=0, client=client)  # not a lost state
     chunk = 20_000
     for start in range(0, ahead, chunk):
         pipe = client.pipeline(transaction=False)

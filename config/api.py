@@ -41,6 +41,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "sale_not_open": status.HTTP_409_CONFLICT,
     "sold_out": status.HTTP_409_CONFLICT,
     "invalid_cap": status.HTTP_400_BAD_REQUEST,
+    "queue_rebuilding": status.HTTP_503_SERVICE_UNAVAILABLE,
     # bookings
     "queue_slot_required": status.HTTP_403_FORBIDDEN,
     "insufficient_seats": status.HTTP_409_CONFLICT,

@@ -45,3 +45,22 @@ def flush_queue_redis() -> None:
         client.flushdb(target_nodes=RedisCluster.PRIMARIES)
     else:
         client.flushdb()
+
+
+# --- The admission tick's heartbeat: written by queueing's beat task, read by /healthz ------
+def _admission_tick_key() -> str:
+    return f"{settings.QUEUE_KEY_PREFIX}:admission-tick"
+
+
+def record_admission_tick(*, now_ms: int, open_sales: int, next_sale_ms: int | None) -> None:
+    """When the tick last ran, how many sales it served and when the next one opens."""
+    get_queue_redis().hset(
+        _admission_tick_key(),
+        mapping={"at_ms": now_ms, "open_sales": open_sales, "next_sale_ms": next_sale_ms or -1},
+    )
+
+
+def last_admission_tick() -> dict[str, int] | None:
+    """{at_ms, open_sales, next_sale_ms (-1: none)} of the last tick, None if none recorded."""
+    recorded = get_queue_redis().hgetall(_admission_tick_key())
+    return {name: int(value) for name, value in recorded.items()} if recorded else None

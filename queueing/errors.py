@@ -23,3 +23,13 @@ class SoldOut(DomainError):
 class InvalidCap(DomainError):
     code = "invalid_cap"
     default_message = "The active cap cannot be negative."
+
+
+class QueueRebuilding(DomainError):
+    """Redis lost the line and it is being rebuilt from PostgreSQL: retry in a moment."""
+
+    code = "queue_rebuilding"
+    default_message = "The waiting room is being restored. Please try again in a moment."
+
+    def __init__(self, message: str | None = None, **extra) -> None:
+        super().__init__(message, retry_after=1, **extra)

@@ -6,7 +6,8 @@ class QueueEntry(models.Model):
     """The durable record of one fan's place in one concert's waiting room.
 
     Redis holds the live queue; this row is written on join and on state changes (never on
-    a status poll) so `manage.py rebuild_queue` can restore the line after Redis loses it.
+    a status poll) so the line is rebuilt from it (automatically, or by `manage.py rebuild_queue`) after
+    Redis loses its data.
     """
 
     class Status(models.TextChoices):
@@ -42,3 +43,19 @@ class QueueEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} @ concert {self.concert_id}: {self.status}"
+
+
+class QueueControl(models.Model):
+    """Staff's admission controls for one concert, kept here so a Redis that lost its data
+    gets them back: the admin writes this row first, then its Redis copy."""
+
+    concert = models.OneToOneField(
+        "concerts.Concert", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    paused = models.BooleanField(default=False)
+    # None: QUEUE_MAX_ACTIVE_USERS applies.
+    active_cap = models.PositiveIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"concert {self.concert_id}: paused={self.paused} cap={self.active_cap}"

@@ -14,13 +14,19 @@ Per concert:
 - admits    ZSET "<user>:<ms>" -> admission time, for the rate cap and the wait estimate
 - seq       STRING join counter
 - meta      HASH sale_starts_at (ms), shuffled ("1" once the pre-queue is placed)
-- control   HASH runtime overrides from staff: paused ("1"), cap (int)
+- control   HASH runtime overrides from staff: paused ("1"), cap (int); PostgreSQL's
+            QueueControl is the durable copy
+- epoch     STRING when this state was built (ms). Redis that lost its data has no epoch:
+            the join, admit and status scripts then change nothing and answer "rebuild",
+            and queueing.services rebuilds the concert from PostgreSQL (QueueEntry,
+            QueueControl) under the `rebuilding` lock (SET NX PX), not listed in the keys.
 
 Position is ZRANK: O(log N), never a list scan.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from functools import cache
 
@@ -39,7 +45,8 @@ from queueing.state import (
 RATE_WINDOW_MS = 60_000
 NULL = -1  # how the scripts say "null" (Lua cannot put nil in an array)
 
-KEY_NAMES = ("waiting", "prequeue", "active", "seen", "admits", "seq", "meta", "control")
+KEY_NAMES = ("waiting", "prequeue", "active", "seen", "admits", "seq", "meta", "control", "epoch")
+REBUILD = "rebuild"  # what a script answers when the concert's state is missing
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,11 @@ class ConcertKeys:
     seq: str
     meta: str
     control: str
+    epoch: str
+
+    @property
+    def rebuilding(self) -> str:
+        return self.epoch.removesuffix("epoch") + "rebuilding"
 
     def all(self) -> list[str]:
         return [getattr(self, name) for name in KEY_NAMES]
@@ -63,11 +75,13 @@ def concert_keys(concert_id: int) -> ConcertKeys:
 
 
 # --- Lua ---------------------------------------------------------------------------------
-# KEYS for the state scripts: waiting, prequeue, active, seen, admits, seq, meta, control
-# (the order of KEY_NAMES).
+# KEYS for the state scripts: waiting, prequeue, active, seen, admits, seq, meta, control,
+# epoch (the order of KEY_NAMES).
 _STATE_LUA = """
 local K_WAITING, K_PRE, K_ACTIVE, K_SEEN, K_ADMITS, K_SEQ, K_META, K_CONTROL =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+-- no epoch: Redis lost this concert's state; write nothing until it is rebuilt
+if redis.call('EXISTS', KEYS[9]) == 0 then return {'rebuild'} end
 
 -- admissions in the estimate's window and the oldest one's time (-1: none)
 local function admissions(now, window)
@@ -167,6 +181,7 @@ return state
 _ADMIT_LUA = """
 local K_WAITING, K_PRE, K_ACTIVE, K_SEEN, K_ADMITS, K_SEQ, K_META, K_CONTROL =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+if redis.call('EXISTS', KEYS[9]) == 0 then return {'rebuild'} end
 local now, slot = tonumber(ARGV[1]), tonumber(ARGV[2])
 local per_minute, abandon = tonumber(ARGV[4]), tonumber(ARGV[5])
 local max_scan = tonumber(ARGV[6])
@@ -296,6 +311,17 @@ class JoinResult:
 
 
 @dataclass(frozen=True)
+class RebuildNeeded(Exception):
+    """Redis has no state for this concert (no epoch): rebuild it from PostgreSQL first."""
+
+
+def _checked(row: list) -> list:
+    if row and row[0] == REBUILD:
+        raise RebuildNeeded()
+    return row
+
+
+@dataclass(frozen=True)
 class AdmitResult:
     expired: list[int]
     admitted: list[int]
@@ -306,13 +332,14 @@ class AdmitResult:
 def status(
     concert_id: int, user_id: int, *, now_ms: int, abandon_ms: int, client=None
 ) -> QueueState:
-    """A fan's state, refreshing their last-seen time, in one round trip."""
+    """A fan's state, refreshing their last-seen time, in one round trip.
+    Raises RebuildNeeded when the concert's state is missing."""
     row = _scripts()["status"](
         keys=concert_keys(concert_id).all(),
         args=[user_id, now_ms, abandon_ms, ETA_WINDOW_MS],
         client=_client(client),
     )
-    return _state(concert_id, row, now_ms=now_ms)
+    return _state(concert_id, _checked(row), now_ms=now_ms)
 
 
 def join(
@@ -324,11 +351,14 @@ def join(
     abandon_ms: int,
     client=None,
 ) -> JoinResult:
-    """Idempotent join: a fan already waiting or active keeps their place."""
-    row = _scripts()["join"](
-        keys=concert_keys(concert_id).all(),
-        args=[user_id, now_ms, abandon_ms, ETA_WINDOW_MS, sale_starts_ms],
-        client=_client(client),
+    """Idempotent join: a fan already waiting or active keeps their place.
+    Raises RebuildNeeded when the concert's state is missing."""
+    row = _checked(
+        _scripts()["join"](
+            keys=concert_keys(concert_id).all(),
+            args=[user_id, now_ms, abandon_ms, ETA_WINDOW_MS, sale_starts_ms],
+            client=_client(client),
+        )
     )
     return JoinResult(
         outcome=str(row[0]),
@@ -348,8 +378,9 @@ def admit(
     max_abandoned_scan: int = 1000,
     client=None,
 ) -> AdmitResult:
-    """One turnstile tick: expire slots, skip abandoned fans, admit up to the caps."""
-    expired, admitted, abandoned, until_ms = _scripts()["admit"](
+    """One turnstile tick: expire slots, skip abandoned fans, admit up to the caps.
+    Raises RebuildNeeded when the concert's state is missing."""
+    row = _scripts()["admit"](
         keys=concert_keys(concert_id).all(),
         args=[
             now_ms,
@@ -363,6 +394,7 @@ def admit(
         ],
         client=_client(client),
     )
+    expired, admitted, abandoned, until_ms = _checked(row)
     return AdmitResult(
         expired=[int(u) for u in expired],
         admitted=[int(u) for u in admitted],
@@ -489,30 +521,80 @@ def clear(concert_id: int, *, client=None) -> None:
     _client(client).delete(*concert_keys(concert_id).all())
 
 
+def is_built(concert_id: int, *, client=None) -> bool:
+    return bool(_client(client).exists(concert_keys(concert_id).epoch))
+
+
+def mark_built(concert_id: int, *, now_ms: int, client=None) -> None:
+    """Declare a concert's state present (benches and tests that write keys directly)."""
+    _client(client).set(concert_keys(concert_id).epoch, now_ms, nx=True)
+
+
+def rebuild_lock(concert_id: int, *, ttl_ms: int, client=None) -> str | None:
+    """Take the concert's rebuild lock; its token, or None when someone else holds it.
+    The TTL frees it if the rebuilder dies."""
+    token = secrets.token_hex(8)
+    acquired = _client(client).set(concert_keys(concert_id).rebuilding, token, nx=True, px=ttl_ms)
+    return token if acquired else None
+
+
+# Deletes the lock only while it still holds our token (it may have expired and moved on).
+_UNLOCK_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def rebuild_unlock(concert_id: int, token: str, *, client=None) -> None:
+    _client(client).eval(_UNLOCK_LUA, 1, concert_keys(concert_id).rebuilding, token)
+
+
+def ask_rebuild_once(concert_id: int, *, ttl_ms: int, client=None) -> bool:
+    """True for the first caller in ttl_ms (so a flood of polls queues one rebuild)."""
+    key = concert_keys(concert_id).rebuilding.removesuffix("rebuilding") + "rebuild-asked"
+    return bool(_client(client).set(key, 1, nx=True, px=ttl_ms))
+
+
 def restore(
     concert_id: int,
     *,
     waiting: list[tuple[int, int]],
     prequeue: list[tuple[int, int]],
     active: list[tuple[int, int]],
+    admits: list[tuple[int, int]],
+    next_sequence: int,
+    paused: bool,
+    cap: int | None,
     sale_starts_ms: int,
     shuffled: bool,
     now_ms: int,
     client=None,
 ) -> None:
-    """Write a queue back in one MULTI: (user, score) pairs; every fan counts as seen now."""
+    """Replace a concert's state in one MULTI, the epoch last: nobody sees it half built.
+
+    (user, score) pairs; `admits` are (user, admission ms) for the rate and the estimate;
+    the join counter resumes at next_sequence; every fan counts as seen now.
+    """
     keys = concert_keys(concert_id)
     pipe = _client(client).pipeline(transaction=True)
+    pipe.delete(*keys.all())
     pipe.hset(keys.meta, "sale_starts_at", sale_starts_ms)
     if shuffled:
         pipe.hset(keys.meta, "shuffled", "1")
     if waiting:
         pipe.zadd(keys.waiting, dict(waiting))
-        pipe.set(keys.seq, max(0, max(score for _, score in waiting)))
+    pipe.set(keys.seq, max(0, next_sequence - 1))
     if prequeue:
         pipe.zadd(keys.prequeue, dict(prequeue))
     if active:
         pipe.zadd(keys.active, dict(active))
+    if admits:
+        pipe.zadd(keys.admits, {f"{user}:{ms}": ms for user, ms in admits})
     if waiting or prequeue:
         pipe.zadd(keys.seen, {user: now_ms for user, _ in [*waiting, *prequeue]})
+    if paused:
+        pipe.hset(keys.control, "paused", "1")
+    if cap is not None:
+        pipe.hset(keys.control, "cap", int(cap))
+    pipe.set(keys.epoch, now_ms)
     pipe.execute()

@@ -20,6 +20,13 @@ def concerts_with_open_sale() -> QuerySet[Concert]:
     return concerts_on_sale(Concert.objects.published(), timezone.now())
 
 
+def next_sale_starts_ms() -> int | None:
+    """When the next published concert's sale opens (epoch ms), None if none is planned."""
+    upcoming = Concert.objects.published().filter(sale_starts_at__gt=timezone.now())
+    first = upcoming.order_by("sale_starts_at").values_list("sale_starts_at", flat=True).first()
+    return int(first.timestamp() * 1000) if first else None
+
+
 def concerts_with_open_waiting_room() -> QuerySet[Concert]:
     """Published concerts fans may queue for now (pre-queue included): the staff list."""
     return concerts_in_waiting_room(Concert.objects.published(), timezone.now())

@@ -1,29 +1,35 @@
 """The waiting room's rules: join, status, leave, the admission turnstile, slots for bookings.
 
 Redis (queueing.redis_queue) holds the live line and decides every race in one Lua script;
-QueueEntry rows follow it for the record and for `rebuild_queue`, written on state changes
-only (join, admission, expiry, leave, booking), never on a status poll.
+PostgreSQL is the durable record it is rebuilt from: QueueEntry rows (the join sequence each
+fan got, admission state), written on state changes only (join, admission, expiry, leave,
+booking), never on a status poll, and QueueControl (pause, cap). When Redis lost a concert's
+state (no epoch), the next join or admission tick rebuilds it before doing anything else.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from concerts import selectors as concert_selectors
 from concerts.models import Concert
 from outbox.services import outbox_enqueue
 from queueing import redis_queue
-from queueing.errors import InvalidCap, SaleEnded, SaleNotOpen, SoldOut
-from queueing.models import QueueEntry
-from queueing.state import QueueState, datetime_from_ms
+from queueing.errors import InvalidCap, QueueRebuilding, SaleEnded, SaleNotOpen, SoldOut
+from queueing.models import QueueControl, QueueEntry
+from queueing.state import ETA_WINDOW_MS, QueueState, QueueStatus, datetime_from_ms
 
+_T = TypeVar("_T")
 _BATCH = 500  # ids per UPDATE ... WHERE user_id IN (...), well under SQLite's variable limit
 
 
@@ -71,12 +77,15 @@ def queue_join(*, user_id: int, concert: Concert) -> QueueState:
     if concert_selectors.concert_is_sold_out(concert):
         raise SoldOut()
 
-    result = redis_queue.join(
+    result = _with_state(
         concert.pk,
-        user_id,
-        now_ms=_ms(now),
-        sale_starts_ms=_ms(concert.sale_starts_at),
-        abandon_ms=_abandon_ms(),
+        lambda: redis_queue.join(
+            concert.pk,
+            user_id,
+            now_ms=_ms(now),
+            sale_starts_ms=_ms(concert.sale_starts_at),
+            abandon_ms=_abandon_ms(),
+        ),
     )
     if result.outcome != "kept":
         QueueEntry.objects.update_or_create(
@@ -98,11 +107,27 @@ def queue_status(*, user_id: int, concert_id: int) -> QueueState:
     """Where a fan stands, from Redis alone (no database query), refreshing their last-seen.
 
     A waiting fan silent for longer than QUEUE_ABANDON_SECONDS reads `none`: the place is
-    lost and joining again goes to the back.
+    lost and joining again goes to the back. While Redis has lost the concert's state the
+    fan reads "waiting" with no position (the page keeps polling) and one rebuild task is
+    queued for the concert.
     """
-    return redis_queue.status(
-        concert_id, user_id, now_ms=_ms(timezone.now()), abandon_ms=_abandon_ms()
-    )
+    now = timezone.now()
+    try:
+        return redis_queue.status(concert_id, user_id, now_ms=_ms(now), abandon_ms=_abandon_ms())
+    except redis_queue.RebuildNeeded:
+        if redis_queue.ask_rebuild_once(concert_id, ttl_ms=_REBUILD_LOCK_MS):
+            from queueing.tasks import rebuild_concert_queue  # the task module imports this one
+
+            rebuild_concert_queue.delay(concert_id)
+        return QueueState(
+            concert_id=concert_id,
+            status=QueueStatus.WAITING,
+            position=None,
+            queue_length=0,
+            estimated_wait_seconds=None,
+            active_until=None,
+            sale_starts_at=None,
+        )
 
 
 def queue_leave(*, user_id: int, concert_id: int) -> None:
@@ -145,15 +170,22 @@ def queue_admit_next(*, concert_id: int) -> list[int]:
     only. Concurrent ticks never exceed the cap nor admit a fan twice.
     """
     now = timezone.now()
-    _draw_prequeue(concert_id=concert_id, now=now)
-    result = redis_queue.admit(
-        concert_id,
-        now_ms=_ms(now),
-        slot_ms=settings.QUEUE_SLOT_SECONDS * 1000,
-        default_cap=settings.QUEUE_MAX_ACTIVE_USERS,
-        per_minute=settings.QUEUE_ADMIT_PER_MINUTE,
-        abandon_ms=_abandon_ms(),
-    )
+
+    def tick() -> redis_queue.AdmitResult:
+        _draw_prequeue(concert_id=concert_id, now=now)
+        return redis_queue.admit(
+            concert_id,
+            now_ms=_ms(now),
+            slot_ms=settings.QUEUE_SLOT_SECONDS * 1000,
+            default_cap=settings.QUEUE_MAX_ACTIVE_USERS,
+            per_minute=settings.QUEUE_ADMIT_PER_MINUTE,
+            abandon_ms=_abandon_ms(),
+        )
+
+    try:
+        result = _with_state(concert_id, tick)
+    except QueueRebuilding:
+        return []  # another process is rebuilding this concert; the next tick admits
     entries = QueueEntry.objects.filter(concert_id=concert_id)
     for ids in _chunks(result.expired):
         entries.filter(user_id__in=ids, status=QueueEntry.Status.ACTIVE).update(
@@ -216,11 +248,14 @@ def queue_slot_release(*, user_id: int, concert_id: int) -> None:
 
 # --- Staff controls -------------------------------------------------------------------------
 def queue_admission_pause(*, concert_id: int) -> None:
-    """Stop admitting fans (slots still expire); stored in Redis, effective at the next tick."""
+    """Stop admitting fans (slots still expire), effective at the next tick. Stored in
+    QueueControl first, then in Redis, so a rebuilt line stays paused."""
+    QueueControl.objects.update_or_create(concert_id=concert_id, defaults={"paused": True})
     redis_queue.set_paused(concert_id, True)
 
 
 def queue_admission_resume(*, concert_id: int) -> None:
+    QueueControl.objects.update_or_create(concert_id=concert_id, defaults={"paused": False})
     redis_queue.set_paused(concert_id, False)
     _admit_soon(concert_id)
 
@@ -230,6 +265,7 @@ def queue_cap_set(*, concert_id: int, cap: int | None) -> None:
     Raises InvalidCap for a negative cap."""
     if cap is not None and cap < 0:
         raise InvalidCap()
+    QueueControl.objects.update_or_create(concert_id=concert_id, defaults={"active_cap": cap})
     redis_queue.set_cap(concert_id, cap)
     _admit_soon(concert_id)
 
@@ -247,21 +283,86 @@ class QueueNotEmpty(Exception):
 
 
 def queue_rebuild(*, concert: Concert, force: bool = False) -> RebuildResult:
-    """Restore a concert's line into Redis from the QueueEntry rows (after a Redis restart).
+    """Restore a concert's line into Redis from PostgreSQL (`manage.py rebuild_queue`).
 
-    Waiting fans keep their order (their join sequence; pre-queue fans stay in the pre-queue
-    until the draw), active fans keep their slot until it ends. Every restored waiting fan
-    counts as seen now, so nobody is dropped as abandoned for Redis having been down.
-    Raises QueueNotEmpty when Redis still holds this queue and force is not set.
+    The automatic rebuild does the same when a join or tick finds the state missing; this
+    is for an operator. Raises QueueNotEmpty when Redis still holds this queue and force is
+    not set, QueueRebuilding when another process is rebuilding it right now.
     """
-    if not redis_queue.is_empty(concert.pk):
-        if not force:
-            raise QueueNotEmpty(f"Redis already holds a queue for concert {concert.pk}.")
-        redis_queue.clear(concert.pk)
+    if not force and not redis_queue.is_empty(concert.pk):
+        raise QueueNotEmpty(f"Redis already holds a queue for concert {concert.pk}.")
+    token = redis_queue.rebuild_lock(concert.pk, ttl_ms=_REBUILD_LOCK_MS)
+    if token is None:
+        raise QueueRebuilding()
+    try:
+        return _restore_from_records(concert)
+    finally:
+        redis_queue.rebuild_unlock(concert.pk, token)
+
+
+# Long enough for a big line's rebuild; short enough that a dead rebuilder's lock is retaken.
+_REBUILD_LOCK_MS = 30_000
+_REBUILD_WAIT_SECONDS = 5.0
+
+
+def _with_state(concert_id: int, step: Callable[[], _T]) -> _T:
+    """Run a Redis step; if the concert's state is missing, rebuild it and run it once more.
+
+    Raises QueueRebuilding (retriable) when another process's rebuild did not finish within
+    _REBUILD_WAIT_SECONDS.
+    """
+    try:
+        return step()
+    except redis_queue.RebuildNeeded:
+        queue_rebuild_if_lost(concert_id=concert_id)
+    try:
+        return step()
+    except redis_queue.RebuildNeeded:
+        raise QueueRebuilding() from None
+
+
+def queue_rebuild_if_lost(*, concert_id: int) -> bool:
+    """Rebuild a concert's Redis state from PostgreSQL unless it is there; True if rebuilt.
+
+    One process rebuilds (the `rebuilding` lock, SET NX with a TTL); the others wait for the
+    epoch to appear. Joins and ticks arriving meanwhile find no epoch and write nothing, so
+    nobody writes into a half-built line. Raises QueueRebuilding when the wait runs out.
+    """
+    deadline = time.monotonic() + _REBUILD_WAIT_SECONDS
+    while True:
+        if redis_queue.is_built(concert_id):
+            return False
+        token = redis_queue.rebuild_lock(concert_id, ttl_ms=_REBUILD_LOCK_MS)
+        if token is not None:
+            break
+        if time.monotonic() > deadline:
+            raise QueueRebuilding()
+        time.sleep(0.05)
+    try:
+        if redis_queue.is_built(concert_id):  # built while we waited for the lock
+            return False
+        concert = Concert.objects.get(pk=concert_id)
+        _restore_from_records(concert)
+        return True
+    finally:
+        redis_queue.rebuild_unlock(concert_id, token)
+
+
+def _restore_from_records(concert: Concert) -> RebuildResult:
+    """Write the concert's line back into Redis from QueueEntry and QueueControl.
+
+    Waiting fans keep their durable join sequence (pre-queue fans stay in the pre-queue until
+    the draw); fans recorded active keep what is left of their slot; fans who completed a
+    purchase, left, expired or abandoned are not restored (no phantom slots). The join
+    counter resumes after the highest sequence ever handed out, so re-joins and new joins
+    land behind everyone restored. Every restored waiting fan counts as seen now, so nobody
+    is dropped as abandoned for Redis having been down.
+    """
     now = timezone.now()
-    waiting, prequeue, active = [], [], []
-    rows = QueueEntry.objects.filter(
-        concert=concert, status__in=[QueueEntry.Status.WAITING, QueueEntry.Status.ACTIVE]
+    entries = QueueEntry.objects.filter(concert=concert)
+    waiting, prequeue, active, admits = [], [], [], []
+    rows = entries.filter(
+        status__in=[QueueEntry.Status.WAITING, QueueEntry.Status.ACTIVE]
     ).order_by("sequence", "joined_at", "id")
     for entry in rows.iterator():
         if entry.status == QueueEntry.Status.ACTIVE:
@@ -271,6 +372,13 @@ def queue_rebuild(*, concert: Concert, force: bool = False) -> RebuildResult:
             prequeue.append((entry.user_id, _ms(entry.joined_at)))
         else:
             waiting.append((entry.user_id, entry.sequence))
+    # the admission log of the estimate's window, so the rate cap and the estimate go on
+    recent = entries.filter(admitted_at__gt=now - timedelta(milliseconds=ETA_WINDOW_MS))
+    for user_id, admitted_at in recent.values_list("user_id", "admitted_at"):
+        if admitted_at is not None:
+            admits.append((user_id, _ms(admitted_at)))
+    highest = entries.aggregate(highest=Max("sequence"))["highest"] or 0
+    control = QueueControl.objects.filter(concert=concert).first()
     shuffled = any(score <= 0 for _, score in waiting) or (
         now >= concert.sale_starts_at and not prequeue
     )
@@ -279,6 +387,10 @@ def queue_rebuild(*, concert: Concert, force: bool = False) -> RebuildResult:
         waiting=waiting,
         prequeue=prequeue,
         active=active,
+        admits=admits,
+        next_sequence=max(highest, 0) + 1,
+        paused=bool(control and control.paused),
+        cap=control.active_cap if control else None,
         sale_starts_ms=_ms(concert.sale_starts_at),
         shuffled=shuffled,
         now_ms=_ms(now),

@@ -72,6 +72,7 @@ CONTRACT_STATUS = {
     "payment_provider_error": 502,
     "category_shrink_refused": 409,
     "invalid_cap": 400,
+    "queue_rebuilding": 503,
 }
 
 

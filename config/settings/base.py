@@ -292,7 +292,19 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 if CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
     # RabbitMQ confirms each publish, so a task handed to a failing broker raises, not vanishes.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+else:
+    # Redis broker: an unacknowledged task (acks_late) whose worker vanished is delivered
+    # again after this long: above CELERY_TASK_TIME_LIMIT and the longest retry countdown
+    # (600 s, checkout.tasks). Raise it with any longer countdown or ETA.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 1200}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers and beat outlive a broker restart: reconnect forever instead of exiting (the sale
+# stops without them), and on connection loss cancel the running tasks so their messages,
+# still unacknowledged, are delivered again (every task is idempotent) instead of failing
+# to acknowledge on a dead connection. tests/faults/test_worker_restart.py restarts Redis.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

@@ -22,6 +22,12 @@ ABANDON_MS = 300_000
 CONCERT = 7
 
 
+@pytest.fixture(autouse=True)
+def _built_state():
+    """These tests drive the Lua scripts on a fake concert id: declare its state present."""
+    redis_queue.mark_built(CONCERT, now_ms=0)
+
+
 def _join(user_id: int, *, now_ms: int = NOW):
     return redis_queue.join(
         CONCERT, user_id, now_ms=now_ms, sale_starts_ms=NOW - 60_000, abandon_ms=ABANDON_MS

@@ -17,11 +17,20 @@ import random
 from collections.abc import Callable
 from threading import Barrier, Event, Thread
 
+import pytest
 import redis
 
 from queueing import redis_queue
 
 CONCERT = 11
+
+
+@pytest.fixture(autouse=True)
+def _built_state():
+    """These tests drive the Lua scripts on a fake concert id: declare its state present."""
+    redis_queue.mark_built(CONCERT, now_ms=0)
+
+
 CAP = 10
 PER_MINUTE = 40
 SLOT_MS = 20_000
@@ -128,6 +137,7 @@ def _two_schedulers(tick_a: Tick, tick_b: Tick, client: redis.Redis, *, seed: in
 def test_two_schedulers_ticking_at_once_never_exceed_the_cap_or_the_rate(redis_client):
     for seed in range(5):
         redis_client.flushdb()
+        redis_queue.mark_built(CONCERT, now_ms=0)
         _fill_line(400)
         seen = _two_schedulers(_atomic_tick, _atomic_tick, redis_client, seed=seed)
         assert seen["most_active"] <= CAP
