@@ -41,7 +41,7 @@ test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # PostgreSQL, then Redis, stopped and started under a live gunicorn: 503s, never 500s
-# (tests/faults; a throwaway cluster on FAULT_PG_PORT, default 55433; ~80 s).
+# (tests/faults; a throwaway cluster on FAULT_PG_PORT, default 55433; ~60 s).
 test-faults: install
 	FAULT_TESTS=1 $(BIN)/python -m pytest tests/faults -p no:cacheprovider $(PYTEST_ARGS)
 

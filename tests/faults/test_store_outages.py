@@ -6,7 +6,7 @@ a free port, and gunicorn (config.settings.production, DEBUG off) in front of th
 loop asks for the home page, the catalog API, the queue status (JWT) and an API log-in
 while each store is up, down and back. Asserted: never a 500; 503 with Retry-After while a
 store is down; queue status keeps answering 200 from Redis while PostgreSQL is away;
-everything 200 again once it is back. About 40 s; run with `make test-faults`
+everything 200 again once it is back. About 60 s; run with `make test-faults`
 (FAULT_TESTS=1), CI runs it as its own step.
 """
 
@@ -33,7 +33,7 @@ pytestmark = [
     pytest.mark.fault,
     pytest.mark.skipif(
         not os.environ.get("FAULT_TESTS"),
-        reason="stops real servers (~40 s): run with FAULT_TESTS=1 (make test-faults)",
+        reason="stops real servers (~60 s): run with FAULT_TESTS=1 (make test-faults)",
     ),
 ]
 
