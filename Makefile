@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
 .PHONY: run dev test lint format install clean bench e2e screenshots bench-quick bench-profile \
-	multinode test-cluster test-rabbitmq test-pgbouncer
+	multinode test-cluster test-rabbitmq test-pgbouncer test-faults
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The fault suite (tests/faults). Here: PostgreSQL, then Redis, stopped and started under a
+# live gunicorn: 503s, never 500s. The Redis-loss, worker-restart and outbox faults need
+# PostgreSQL (DATABASE_URL) and also run in the PostgreSQL pass of `make test`.
+# (tests/faults; a throwaway cluster on FAULT_PG_PORT, default 55433; ~60 s).
+test-faults: install
+	FAULT_TESTS=1 $(BIN)/python -m pytest tests/faults -p no:cacheprovider $(PYTEST_ARGS)
 
 # The infrastructure runs (CI runs all three after `make test`); each starts what it needs in a
 # temp dir and stops it at exit. Knobs: REDIS_CLUSTER_PORTS, PGBOUNCER_PORT, PG_DB, RABBITMQ_URL,

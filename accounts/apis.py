@@ -8,13 +8,13 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import services
 from accounts.validators import normalize_phone, validate_new_password
 from config.api import INVALID_RESPONSE as INVALID
 from config.api import error_response as _error
+from config.throttles import ScopedRateThrottle
 
 SIGNUP_ACCEPTED = "If this address can sign up, we have emailed it a 6-digit code."
 

@@ -6,6 +6,9 @@ OTP_INVALID = "That code is not right. Check the email we sent and try again."
 OTP_EXPIRED = "That code has expired. Sign up again to get a new one."
 OTP_LOCKED = "Too many wrong codes. Sign up again to get a new one."
 INVALID_CREDENTIALS = "Email or password is incorrect."
+LOCKED_OUT = (
+    "Too many failed log-ins for this account or from this address. Please wait and try again."
+)
 TOKEN_NOT_VALID = "Token is invalid or expired."  # noqa: S105 (a message)
 
 
@@ -29,6 +32,14 @@ class OtpLocked(DomainError):
 class InvalidCredentials(DomainError):
     code = "invalid_credentials"
     default_message = INVALID_CREDENTIALS
+
+
+class LockedOut(InvalidCredentials):
+    """django-axes refused the attempt (too many failures); retry_after: the cool-off.
+    A subclass of InvalidCredentials, so a page that handles a wrong password handles it."""
+
+    code = "locked_out"
+    default_message = LOCKED_OUT
 
 
 class TokenNotValid(DomainError):

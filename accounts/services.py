@@ -23,7 +23,15 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts import pending_signups
 from accounts.emails import email_send
-from accounts.errors import InvalidCredentials, OtpExpired, OtpInvalid, OtpLocked, TokenNotValid
+from accounts.errors import (
+    InvalidCredentials,
+    LockedOut,
+    OtpExpired,
+    OtpInvalid,
+    OtpLocked,
+    TokenNotValid,
+)
+from accounts.lockout import lockout_retry_after
 from accounts.models import User
 from accounts.selectors import normalize_email, user_email_taken
 
@@ -109,13 +117,16 @@ def signup_verify(*, email: str, otp: str) -> User:
 
 
 def user_authenticate(*, email: str, password: str, request: HttpRequest | None = None) -> User:
-    """The active user with this email and password, else InvalidCredentials.
+    """The active user with this email and password, else InvalidCredentials; LockedOut
+    (429) while django-axes holds the account or the client address locked out.
 
     An unknown address and a wrong password fail alike (Django's backend even runs the
     hasher for unknown addresses, so the timing matches too).
     """
     user = authenticate(request, email=normalize_email(email), password=password)
     if user is None:
+        if getattr(request, "axes_locked_out", False):  # set by django-axes' backend
+            raise LockedOut(retry_after=lockout_retry_after())
         raise InvalidCredentials()
     return user
 

@@ -13,10 +13,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from rest_framework.throttling import ScopedRateThrottle
 
 from accounts import errors, services
 from accounts.forms import LoginForm, ProfileForm, SignupForm, VerifyForm
+from config.throttles import ScopedRateThrottle
 from config.views import message_for_error
 
 SESSION_SIGNUP_EMAIL = "accounts_signup_email"

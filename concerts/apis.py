@@ -7,12 +7,12 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from concerts.errors import ConcertNotFound
 from concerts.selectors import concert_get, concert_list
 from config.api import error_response
+from config.throttles import AnonRateThrottle, UserRateThrottle
 
 NOT_FOUND_RESPONSE = error_response("No published concert with this id", "not_found")
 

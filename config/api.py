@@ -8,11 +8,16 @@ exception handler turns a domain error, and every DRF error, into the contract's
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import re_path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.defaults import bad_request as django_bad_request
+from django.views.defaults import page_not_found as django_page_not_found
+from django.views.defaults import permission_denied as django_permission_denied
 from django.views.defaults import server_error as django_server_error
 from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
@@ -22,6 +27,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 # Re-exported: code written before config.errors existed imports them from here.
 from config.errors import DomainError
+from config.jsonbody import InvalidJson, json_body  # noqa: F401 (the views' entry point)
+from config.middleware import is_api, is_outage, outage_response, payload_too_large_response
 
 # The one place that knows which HTTP status answers each domain error code (the
 # contract's tables). A code missing here answers 400; a test checks every error class.
@@ -35,6 +42,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "otp_locked": status.HTTP_429_TOO_MANY_REQUESTS,
     "invalid_credentials": status.HTTP_401_UNAUTHORIZED,
     "token_not_valid": status.HTTP_401_UNAUTHORIZED,
+    "locked_out": status.HTTP_429_TOO_MANY_REQUESTS,
     # concerts
     "category_shrink_refused": status.HTTP_409_CONFLICT,
     # queueing
@@ -60,6 +68,9 @@ STATUS_BY_CODE: dict[str, int] = {
     "payment_not_refundable": status.HTTP_409_CONFLICT,
     "bad_signature": status.HTTP_400_BAD_REQUEST,
     "payment_provider_error": status.HTTP_502_BAD_GATEWAY,
+    # the edge (config.middleware, json_body)
+    "payload_too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    "service_unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 
 
@@ -172,15 +183,58 @@ class AutoSchema(openapi.AutoSchema):
         return view_name + inner
 
 
+# --- JSON bodies: config.jsonbody reads them within limits (json_body, for plain views);
+# config.parsers.JSONParser does the same for DRF. A plain view renders their errors with:
+def json_error_response(error: DomainError) -> JsonResponse:
+    """A domain error as the contract's JSON body, for views outside DRF."""
+    response = JsonResponse(
+        {"detail": error.message, "code": error.code, **error.extra},
+        status=status_for_error(error),
+    )
+    if error.retry_after is not None:
+        response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+# --- Error pages: JSON on /api/, people get the site's pages -----------------------------
+def _api_error(detail: str, code: str, status_code: int) -> JsonResponse:
+    return JsonResponse({"detail": detail, "code": code}, status=status_code)
+
+
+@csrf_exempt  # an unknown path answers 404 to every method, before any CSRF check
 def api_not_found(request, *args: Any, **kwargs: Any) -> JsonResponse:
-    """The last /api/v1/ pattern: an unknown API path answers JSON, not an HTML page."""
-    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    """The last /api/ pattern: an unknown API path answers JSON, not an HTML page."""
+    return _api_error("Not found.", "not_found", 404)
+
+
+def bad_request(request, exception: Exception | None = None, *args: Any, **kwargs: Any):
+    """handler400 (a malformed request caught outside a view, e.g. a body too large)."""
+    if is_api(request):
+        if isinstance(exception, RequestDataTooBig):
+            return payload_too_large_response()
+        return _api_error("Bad request.", "invalid", 400)
+    return django_bad_request(request, exception)
+
+
+def permission_denied(request, exception: Exception | None = None, *args: Any, **kwargs: Any):
+    """handler403: JSON on /api/, else the styled 403 page."""
+    if is_api(request):
+        return _api_error("You do not have permission to do this.", "permission_denied", 403)
+    return django_permission_denied(request, exception)
+
+
+def page_not_found(request, exception: Exception | None = None, *args: Any, **kwargs: Any):
+    """handler404: JSON on /api/ (e.g. a plain view raising Http404), else the 404 page."""
+    if is_api(request):
+        return _api_error("Not found.", "not_found", 404)
+    return django_page_not_found(request, exception)
 
 
 def server_error(request, *args: Any, **kwargs: Any) -> HttpResponse:
-    """handler500: API clients get the contract's JSON body, people get the HTML page."""
-    if request.path.startswith("/api/"):
-        return JsonResponse(
-            {"detail": "Something went wrong on our side.", "code": "server_error"}, status=500
-        )
+    """handler500: an unreachable database or Redis is a 503 (see config.middleware); else
+    API clients get the contract's JSON body, people get the HTML page."""
+    if is_outage(sys.exc_info()[1]):
+        return outage_response(request)
+    if is_api(request):
+        return _api_error("Something went wrong on our side.", "server_error", 500)
     return django_server_error(request)

@@ -28,3 +28,16 @@ class DomainError(Exception):
 class NotFound(DomainError):
     code = "not_found"
     default_message = "Not found."
+
+
+# --- Errors of the edge itself (config.middleware, config.api.json_body) ------------------
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
+    default_message = "The request body is too large."
+
+
+class ServiceUnavailable(DomainError):
+    """PostgreSQL or Redis cannot be reached: nothing was changed; try again shortly."""
+
+    code = "service_unavailable"
+    default_message = "The service is briefly unavailable. Please try again in a few seconds."

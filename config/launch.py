@@ -1,19 +1,26 @@
 """`make run` / `make dev`: one command from a fresh clone to a running site.
 
-Creates var/, starts the embedded Redis (unless REDIS_URL is set), migrates, loads the demo
-data, then runs the web server, a Celery worker and Celery beat under honcho with the
-development settings (config.settings.local, the default of manage.py, wsgi and celery).
+Refuses, with the reason, a PORT already taken; sets SITE_URL to the running site (emails
+link there) unless the environment or .env sets it. Creates var/, starts the embedded
+Redis (unless REDIS_URL is set), migrates, loads the demo data, then runs the web server, a Celery worker and Celery beat under honcho with the
+development settings (config.settings.local, the default of manage.py, wsgi and celery),
+printing the addresses and the staff login again once the workers' start-up logs are out.
 Ctrl-C or SIGTERM stops all of them, the embedded Redis included: this launcher and the
 test session are the only starters of the embedded Redis.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
+
+import environ
 
 from config import embedded_redis
 
@@ -22,8 +29,55 @@ VAR_DIR = BASE_DIR / "var"
 BIN = Path(sys.executable).parent
 
 
+# Seconds after honcho starts before the banner is printed again: by then gunicorn's and
+# Celery's start-up logs have scrolled the first one (and the staff login) away.
+BANNER_REPEAT_SECONDS = 8.0
+
+
 def manage(*args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], check=True, cwd=BASE_DIR)  # noqa: S603
+
+
+def manage_output(*args: str) -> str:
+    """Run a manage.py command, echo its output, and return it."""
+    completed = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", *args],
+        check=True,
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+    )
+    sys.stderr.write(completed.stderr)
+    print(completed.stdout, end="", flush=True)
+    return completed.stdout
+
+
+def port_in_use_message(host: str, port: int) -> str | None:
+    """Why the web server could not listen on host:port, in words, or None if it can."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As gunicorn and runserver do: a port left in TIME_WAIT by the last run is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                return f"Cannot listen on {host}:{port}: {exc.strerror}."
+            return (
+                f"Port {port} on {host} is already in use (another `make run`?).\n"
+                f"Stop whatever is listening there, or pick another port: make run PORT={port + 1}"
+            )
+    return None
+
+
+def banner(site: str, staff_login: str) -> str:
+    return (
+        "\n"
+        f"  boxoffice is starting on   {site}/\n"
+        f"  Staff admin:               {site}/admin/\n"
+        f"  API docs (Swagger UI):     {site}/api/v1/docs/\n"
+        f"  {staff_login or '(staff login printed by seed_demo above)'}\n"
+        "  Ctrl-C stops everything.\n"
+    )
 
 
 def run_supervised(command: list[str], *, env: os._Environ) -> int:
@@ -47,9 +101,17 @@ def run_supervised(command: list[str], *, env: os._Environ) -> int:
 
 def main(mode: str) -> int:
     env = os.environ
+    # .env first (as settings do), so SITE_URL below only fills what neither sets.
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"  # gunicorn, celery from the venv
     env.setdefault("PORT", "8000")
     env.setdefault("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1) + 1))
+    site = f"http://127.0.0.1:{env['PORT']}"
+    # Links in emails (sent by the worker) point at this very site, whatever PORT is.
+    env.setdefault("SITE_URL", site)
+    if problem := port_in_use_message(env.get("HOST", "127.0.0.1"), int(env["PORT"])):
+        print(problem, file=sys.stderr)
+        return 1
     # The folders settings point at (SQLite file, collectstatic's target, beat's schedule);
     # settings only name them.
     (VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
@@ -62,18 +124,22 @@ def main(mode: str) -> int:
         env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
     try:
         manage("migrate", "--noinput", "-v", "0")
-        manage("seed_demo")
-        site = f"http://127.0.0.1:{env['PORT']}"
-        print(
-            "\n"
-            f"  boxoffice is starting on   {site}/\n"
-            f"  Staff admin:               {site}/admin/\n"
-            f"  API docs (Swagger UI):     {site}/api/v1/docs/\n"
-            "  (staff login printed by seed_demo above; Ctrl-C stops everything)\n",
-            flush=True,
+        seeded = manage_output("seed_demo")
+        staff_login = next(
+            (line for line in seeded.splitlines() if line.startswith("Staff login")), ""
         )
+        print(banner(site, staff_login), flush=True)
+        # Again once the workers' start-up banners have scrolled it away.
+        repeat = threading.Timer(
+            BANNER_REPEAT_SECONDS, lambda: print(banner(site, staff_login), flush=True)
+        )
+        repeat.daemon = True
+        repeat.start()
         procfile = "Procfile.dev" if mode == "dev" else "Procfile"
-        return run_supervised([str(BIN / "honcho"), "-f", procfile, "start"], env=env)
+        try:
+            return run_supervised([str(BIN / "honcho"), "-f", procfile, "start"], env=env)
+        finally:
+            repeat.cancel()
     finally:
         if redis_process is not None:
             redis_process.terminate()

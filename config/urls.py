@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.api import api_not_found
+from config.views import favicon
 
 # API prefixes carry no trailing slash: each app's api_urls.py uses config.api.api_path,
 # so every route answers with or without one and never redirects.
@@ -26,12 +26,16 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("favicon.ico", RedirectView.as_view(url=f"/{settings.STATIC_URL}img/favicon.svg")),
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    re_path(r"^api(/|$)", api_not_found),  # /api/v2/..., /api/x: JSON 404 too
     path("", include("config.site_urls")),
 ]
 if settings.BENCH_ROUTES:  # the benchmark's baseline views, never on in production
     urlpatterns.insert(0, path("bench/", include("bench.urls")))
 
+handler400 = "config.api.bad_request"
+handler403 = "config.api.permission_denied"
+handler404 = "config.api.page_not_found"
 handler500 = "config.api.server_error"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.templatetags.static import static
 
 from config.errors import DomainError
 
@@ -19,3 +20,11 @@ def message_for_error(error: DomainError, overrides: dict[str, str] | None = Non
 def messages_add_error(request: HttpRequest, error: DomainError) -> None:
     """Flash a domain error's message on the next page."""
     messages.error(request, message_for_error(error))
+
+
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """/favicon.ico, which browsers ask for whatever the page says: the site's SVG icon
+    (the static URL resolved at request time, hashed name included in production)."""
+    response = HttpResponseRedirect(static("img/favicon.svg"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

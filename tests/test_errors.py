@@ -51,6 +51,7 @@ CONTRACT_STATUS = {
     "otp_locked": 429,
     "invalid_credentials": 401,
     "token_not_valid": 401,
+    "locked_out": 429,
     "sale_not_open": 409,
     "sold_out": 409,
     "queue_slot_required": 403,
