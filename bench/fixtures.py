@@ -84,20 +84,22 @@ def set_sale_start(concert_id: int, sale_starts_at: datetime) -> None:
 
 def admit_directly(concert_id: int, user_ids: list[int], *, until_ms: int) -> None:
     """Give fans an active slot without queueing (for the hold and purchase routes)."""
+    from config.redis import get_queue_redis
     from queueing import redis_queue
 
     keys = redis_queue.concert_keys(concert_id)
-    client = redis_queue.get_redis()
+    client = get_queue_redis()
     for start in range(0, len(user_ids), BULK):
         client.zadd(keys.active, {uid: until_ms for uid in user_ids[start : start + BULK]})
 
 
 def fill_waiting(concert_id: int, *, ahead: int, first_fake_id: int = 10**9) -> None:
     """Put `ahead` fake fans in front of the line (scores below every real join)."""
+    from config.redis import get_queue_redis
     from queueing import redis_queue
 
     keys = redis_queue.concert_keys(concert_id)
-    client = redis_queue.get_redis()
+    client = get_queue_redis()
     chunk = 20_000
     for start in range(0, ahead, chunk):
         pipe = client.pipeline(transaction=False)

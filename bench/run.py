@@ -109,6 +109,7 @@ def main() -> None:
 
 
 def run(mode: Mode, stack: Stack, env: dict[str, str], name: str) -> dict:
+    from config.redis import get_queue_redis
     from queueing import redis_queue
 
     t0 = time.monotonic()
@@ -177,9 +178,9 @@ def run(mode: Mode, stack: Stack, env: dict[str, str], name: str) -> dict:
             tokens=[f.token for f in hold_fans],
         ),
     ]
-    small_line = redis_queue.get_redis().zcard(redis_queue.concert_keys(routes_concert).waiting)
+    small_line = get_queue_redis().zcard(redis_queue.concert_keys(routes_concert).waiting)
     fixtures.fill_waiting(routes_concert, ahead=mode.huge_line)
-    huge_line = redis_queue.get_redis().zcard(redis_queue.concert_keys(routes_concert).waiting)
+    huge_line = get_queue_redis().zcard(redis_queue.concert_keys(routes_concert).waiting)
     status_huge = wrk(
         f"status_{huge_line}_waiting",
         f"/api/v1/queue/status?concert_id={routes_concert}",
@@ -268,6 +269,7 @@ def run(mode: Mode, stack: Stack, env: dict[str, str], name: str) -> dict:
 
 
 async def play_rush(mode: Mode, base_url: str, concert_id: int, categories, fans) -> dict:
+    from config.redis import get_queue_redis
     from queueing import redis_queue
 
     rng = random.Random(2024)
@@ -288,7 +290,7 @@ async def play_rush(mode: Mode, base_url: str, concert_id: int, categories, fans
     recorder = rush.Recorder()
     logs = [rush.FanLog() for _ in fans]
     keys = redis_queue.concert_keys(concert_id)
-    client = redis_queue.get_redis()
+    client = get_queue_redis()
     samples: list[dict] = []
 
     def sample() -> dict:
