@@ -169,3 +169,14 @@ def test_the_schema_still_documents_the_fast_routes(api_client):
     assert paths["/api/v1/queue/join/"]["post"]["operationId"] == "queue_join"
     assert paths["/api/v1/booking/"]["post"]["operationId"] == "booking_create"
     assert set(paths["/api/v1/queue/status/"]["get"]["responses"]) == {"200", "400", "401"}
+
+
+def test_a_known_token_is_refused_once_it_expires(user, concert):
+    import time_machine
+
+    client = bearer(AccessToken.for_user(user))  # JWT_ACCESS_MINUTES later, it ends
+    assert client.get(STATUS, {"concert_id": concert.pk}).status_code == 200
+    with time_machine.travel(timedelta(days=1)):
+        response = client.get(STATUS, {"concert_id": concert.pk})
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
