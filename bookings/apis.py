@@ -1,8 +1,15 @@
-"""Booking and check-in API: thin views over bookings.services and bookings.selectors."""
+"""Booking and check-in API: thin views over bookings.services and bookings.selectors.
+
+The hold (POST /booking) also has a fast view (config.fastapi, settings.FAST_API_ROUTES)
+for a valid token with well-formed input; BookingCreateApi answers everything else and
+documents the route.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
@@ -16,6 +23,9 @@ from bookings import selectors, services
 from bookings.models import Booking, Ticket
 from bookings.presenters import iso_datetime, ticket_summary
 from config.api import error_response as _error
+from config.errors import DomainError
+from config.fastapi import domain_error_json, json_object_body, json_response, positive_id
+from config.fastapi import token_user_id as _token_user_id
 
 MAX_ID = selectors.MAX_ID
 
@@ -203,3 +213,29 @@ class CheckinApi(APIView):
                 "checked_in_at": iso_datetime(ticket.checked_in_at),
             }
         )
+
+
+# --- Fast view (config.fastapi): the common case only; None lets the APIView answer ------
+def booking_create_fast(request: HttpRequest) -> HttpResponse | None:
+    """POST /booking: the user row (is_active, as JWTAuthentication checks it), then
+    booking_create; a refusal answers the domain error's body, as the APIView would."""
+    user_id = _token_user_id(request)
+    body = json_object_body(request) if user_id is not None else None
+    if body is None:
+        return None
+    category_id, quantity = body.get("category_id"), body.get("quantity")
+    if (
+        type(category_id) is not int
+        or positive_id(category_id) is None
+        or type(quantity) is not int
+        or not 1 <= quantity <= settings.MAX_TICKETS_PER_BOOKING
+    ):
+        return None
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).only("pk").first()
+    if user is None:
+        return None
+    try:
+        booking = services.booking_create(user=user, category_id=category_id, quantity=quantity)
+    except DomainError as error:
+        return domain_error_json(error)
+    return json_response(booking_data(booking), status=status.HTTP_201_CREATED)

@@ -86,45 +86,58 @@ def booking_create(*, user, category_id: int, quantity: int) -> Booking:
         raise errors.QueueSlotRequired()
 
     now = timezone.now()
-    # A hold past its time that the sweep has not reached yet must not block a new one.
-    for overdue_id in Booking.objects.filter(
-        user_id=user.pk, status=Booking.Status.PENDING, expires_at__lte=now
-    ).values_list("pk", flat=True):
-        booking_expire(booking_id=overdue_id, now=now)
-
-    with transaction.atomic():
+    # One read of the fan's standing bookings answers three rules: overdue holds to expire,
+    # a live pending booking, and the tickets held for this concert.
+    standing = list(
+        Booking.objects.filter(user_id=user.pk, status__in=selectors.HELD_STATUSES).values_list(
+            "pk", "status", "expires_at", "concert_id", "quantity"
+        )
+    )
+    held = 0
+    reread = False
+    for booking_id, status, expires_at, concert_id, held_quantity in standing:
+        if status == Booking.Status.PENDING and expires_at <= now:
+            # A hold past its time that the sweep has not reached yet must not block a new
+            # one. If another transition got there first (the sweep, or a late payment
+            # confirming it), what this booking now counts for is read again below.
+            reread = reread or not booking_expire(booking_id=booking_id, now=now)
+        elif status == Booking.Status.PENDING:
+            raise errors.PendingBookingExists()
+        elif concert_id == category.concert_id:
+            held += held_quantity
+    if reread:
         if Booking.objects.filter(user_id=user.pk, status=Booking.Status.PENDING).exists():
             raise errors.PendingBookingExists()
-        fan_limit = settings.MAX_TICKETS_PER_FAN
         held = selectors.fan_tickets_held(user_id=user.pk, concert_id=category.concert_id)
-        if held + quantity > fan_limit:
-            raise errors.TicketLimitReached(
-                errors.TicketLimitReached.default_message.format(limit=fan_limit),
-                limit=fan_limit,
-                held=held,
+    fan_limit = settings.MAX_TICKETS_PER_FAN
+    if held + quantity > fan_limit:
+        raise errors.TicketLimitReached(
+            errors.TicketLimitReached.default_message.format(limit=fan_limit),
+            limit=fan_limit,
+            held=held,
+        )
+    # Two requests of the same fan racing past the reads above meet at the partial unique
+    # index booking_one_pending_per_user: the second insert waits for the first to commit,
+    # then fails, and its transaction (nothing else in it) rolls back.
+    try:
+        with transaction.atomic():
+            booking = Booking.objects.create(
+                user_id=user.pk,
+                concert_id=category.concert_id,
+                category=category,
+                quantity=quantity,
+                unit_price=category.price,
+                total_amount=category.price * quantity,
+                currency=category.currency.lower(),
+                status=Booking.Status.PENDING,
+                expires_at=now + timedelta(seconds=settings.BOOKING_HOLD_SECONDS),
             )
-        try:
-            # The savepoint keeps the outer transaction usable after a constraint error.
-            with transaction.atomic():
-                booking = Booking.objects.create(
-                    user=user,
-                    concert_id=category.concert_id,
-                    category=category,
-                    quantity=quantity,
-                    unit_price=category.price,
-                    total_amount=category.price * quantity,
-                    currency=category.currency.lower(),
-                    status=Booking.Status.PENDING,
-                    expires_at=now + timedelta(seconds=settings.BOOKING_HOLD_SECONDS),
-                )
-        except IntegrityError as exc:
-            # booking_one_pending_per_user: a concurrent request of the same fan won (it
-            # committed first: PostgreSQL made this insert wait for it, then refused it).
-            if Booking.objects.filter(user_id=user.pk, status=Booking.Status.PENDING).exists():
-                raise errors.PendingBookingExists() from exc
-            raise
-        if not seats_take(category_id=category.pk, quantity=quantity):
-            raise errors.InsufficientSeats()  # rolls back the insert too
+            if not seats_take(category_id=category.pk, quantity=quantity):
+                raise errors.InsufficientSeats()  # rolls back the insert too
+    except IntegrityError as exc:
+        if Booking.objects.filter(user_id=user.pk, status=Booking.Status.PENDING).exists():
+            raise errors.PendingBookingExists() from exc
+        raise
     booking.category = category
     booking.concert = category.concert
     return booking

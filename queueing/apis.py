@@ -2,10 +2,15 @@
 
 `status` is the hot path (every waiting fan polls it): it authenticates the JWT without
 loading the user (TokenUser) and is answered from Redis alone, with no database query.
+`join` and `status` also have a fast view (config.fastapi, settings.FAST_API_ROUTES) that
+answers a valid token with well-formed input without DRF; the APIView classes below
+answer everything else (authentication and input errors) and document the routes.
 """
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -17,7 +22,11 @@ from rest_framework_simplejwt.authentication import JWTStatelessUserAuthenticati
 from concerts.selectors import concert_get
 from config.api import INVALID_RESPONSE as INVALID
 from config.api import error_response as _error
+from config.errors import DomainError
+from config.fastapi import domain_error_json, json_object_body, json_response, positive_id
+from config.fastapi import token_user_id as _token_user_id
 from queueing import services
+from queueing.presenters import queue_state_json
 from queueing.state import QueueState, QueueStatus
 
 MAX_ID = 2**63 - 1
@@ -47,7 +56,9 @@ class QueueStateOutputSerializer(serializers.Serializer):
 
 
 def _body(state: QueueState) -> dict:
-    return QueueStateOutputSerializer(state).data
+    # The serializer above documents the shape; the body itself comes from the presenter
+    # the fast views use too, so both paths always write the same fields.
+    return queue_state_json(state)
 
 
 class QueueJoinApi(APIView):
@@ -115,3 +126,34 @@ class QueueLeaveApi(APIView):
             user_id=request.user.pk, concert_id=serializer.validated_data["concert_id"]
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Fast views (config.fastapi): the common case only; None lets the APIView answer ------
+def queue_status_fast(request: HttpRequest) -> HttpResponse | None:
+    """GET status: one JWT check, one Redis script, no database query."""
+    user_id = _token_user_id(request)
+    concert_id = positive_id(request.GET.get("concert_id"))
+    if user_id is None or concert_id is None:
+        return None
+    state = services.queue_status(user_id=user_id, concert_id=concert_id)
+    return json_response(queue_state_json(state))
+
+
+def queue_join_fast(request: HttpRequest) -> HttpResponse | None:
+    """POST join: the user's is_active (as JWTAuthentication checks it), the concert with
+    its seat totals, one Redis script, and one upsert of the durable record on a new place."""
+    user_id = _token_user_id(request)
+    body = json_object_body(request) if user_id is not None else None
+    concert_id = positive_id(body.get("concert_id")) if body is not None else None
+    if user_id is None or concert_id is None or isinstance(body["concert_id"], str):
+        return None
+    # A deactivated account is refused here as JWTAuthentication refuses it (its 401
+    # body comes from the APIView); the status poll does not look (no database query).
+    if not get_user_model().objects.filter(pk=user_id, is_active=True).exists():
+        return None
+    try:
+        concert = concert_get(concert_id=concert_id, with_categories=False)
+        state = services.queue_join(user_id=user_id, concert=concert)
+    except DomainError as error:
+        return domain_error_json(error)
+    return json_response(queue_state_json(state))

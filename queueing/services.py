@@ -33,6 +33,18 @@ _T = TypeVar("_T")
 _BATCH = 500  # ids per UPDATE ... WHERE user_id IN (...), well under SQLite's variable limit
 
 
+# What a new place resets in an existing QueueEntry (admitted_at... are null on a new row).
+_REJOIN_FIELDS = [
+    "status",
+    "sequence",
+    "joined_at",
+    "admitted_at",
+    "active_until",
+    "finished_at",
+    "updated_at",
+]
+
+
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -88,17 +100,21 @@ def queue_join(*, user_id: int, concert: Concert) -> QueueState:
         ),
     )
     if result.outcome != "kept":
-        QueueEntry.objects.update_or_create(
-            user_id=user_id,
-            concert_id=concert.pk,
-            defaults={
-                "status": QueueEntry.Status.WAITING,
-                "sequence": result.sequence,
-                "joined_at": now,
-                "admitted_at": None,
-                "active_until": None,
-                "finished_at": None,
-            },
+        # One INSERT ... ON CONFLICT (user, concert) DO UPDATE: the record of a new place,
+        # whether the fan never queued here or queued before and left, expired or finished.
+        QueueEntry.objects.bulk_create(
+            [
+                QueueEntry(
+                    user_id=user_id,
+                    concert_id=concert.pk,
+                    status=QueueEntry.Status.WAITING,
+                    sequence=result.sequence,
+                    joined_at=now,
+                )
+            ],
+            update_conflicts=True,
+            unique_fields=["user", "concert"],
+            update_fields=_REJOIN_FIELDS,
         )
     return result.state
 
