@@ -9,7 +9,10 @@ Per email address (keys share one hash tag, so each script touches a single Clus
   bo:signup:{tag}:attempts  str   wrong codes since the last code was emailed
   bo:signup:{tag}:guesses   str   wrong codes in the guess window; signing up again does
                                   not reset it (OTP_MAX_ATTEMPTS_PER_WINDOW)
-The tag is a digest of the address: no personal data in key names.
+  bo:account-email:{tag}:<purpose>  str  cooldown of password-reset / email-change emails
+The tag is a digest of the address: no personal data in key names. On success the verify
+script also deletes the address's other sign-up records, whose names it builds from the
+`codes` set: they share the hash tag, so they live in the same Cluster slot.
 
 Each sign-up is its own record, found by its code: a code activates the sign-up it was
 emailed for and no other, so a second person signing up for the same address cannot
