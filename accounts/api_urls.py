@@ -9,4 +9,12 @@ urlpatterns = [
     api_path("refresh", apis.RefreshApi.as_view(), name="refresh"),
     api_path("logout", apis.LogoutApi.as_view(), name="logout"),
     api_path("me", apis.MeApi.as_view(), name="me"),
+    api_path("password/reset", apis.PasswordResetApi.as_view(), name="password-reset"),
+    api_path(
+        "password/reset/confirm",
+        apis.PasswordResetConfirmApi.as_view(),
+        name="password-reset-confirm",
+    ),
+    api_path("email/change", apis.EmailChangeApi.as_view(), name="email-change"),
+    api_path("email/confirm", apis.EmailConfirmApi.as_view(), name="email-confirm"),
 ]

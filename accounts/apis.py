@@ -10,13 +10,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services
+from accounts import recovery, services
 from accounts.validators import normalize_phone, validate_new_password
 from config.api import INVALID_RESPONSE as INVALID
 from config.api import error_response as _error
 from config.throttles import ScopedRateThrottle
 
 SIGNUP_ACCEPTED = "If this address can sign up, we have emailed it a 6-digit code."
+RESET_ACCEPTED = "If an account uses this address, we have emailed it a link to reset the password."
+EMAIL_CHANGE_ACCEPTED = "We have emailed a confirmation link to the new address."
 
 
 THROTTLED = _error("`throttled`: too many requests; see the Retry-After header.")
@@ -92,6 +94,9 @@ class SignupEmailApi(_PublicAuthApi):
     class OutputSerializer(serializers.Serializer):
         detail = serializers.CharField()
         email = serializers.EmailField()
+        signup_id = serializers.CharField(
+            help_text="Send it back to verify-otp so that only this sign-up can be activated."
+        )
 
     @extend_schema(
         operation_id="auth_signup_email",
@@ -99,7 +104,9 @@ class SignupEmailApi(_PublicAuthApi):
         description=(
             "Emails a 6-digit code (valid for OTP_TTL_SECONDS, stored hashed). Always 202, "
             "also for an address that already has an account (that email says so instead). "
-            "Repeating it within the resend cooldown sends nothing new."
+            "Repeating it within the resend cooldown sends nothing new (keep the first "
+            "`signup_id`). Each sign-up has its own code: another person's sign-up for the "
+            "same address never changes what this one's code activates."
         ),
         request=InputSerializer,
         responses={202: OutputSerializer, 400: INVALID, 429: THROTTLED},
@@ -108,8 +115,12 @@ class SignupEmailApi(_PublicAuthApi):
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.signup_start(**serializer.validated_data)
-        body = {"detail": SIGNUP_ACCEPTED, "email": serializer.validated_data["email"].lower()}
+        signup_id = services.signup_start(**serializer.validated_data)
+        body = {
+            "detail": SIGNUP_ACCEPTED,
+            "email": serializer.validated_data["email"].lower(),
+            "signup_id": signup_id,
+        }
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
@@ -119,6 +130,7 @@ class VerifyOtpApi(_PublicAuthApi):
     class InputSerializer(serializers.Serializer):
         email = serializers.EmailField(max_length=254)
         otp = serializers.CharField(max_length=32)
+        signup_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
 
     @extend_schema(
         operation_id="auth_verify_otp",
@@ -130,7 +142,10 @@ class VerifyOtpApi(_PublicAuthApi):
                 "`otp_invalid` (wrong code; the body has `attempts_left`), `otp_expired`, "
                 "or `invalid` (field errors)."
             ),
-            429: _error("`otp_locked` after OTP_MAX_ATTEMPTS wrong codes, or `throttled`."),
+            429: _error(
+                "`otp_locked` after OTP_MAX_ATTEMPTS wrong codes for the sign-up or "
+                "OTP_MAX_ATTEMPTS_PER_WINDOW for the address (Retry-After), or `throttled`."
+            ),
         },
         auth=[],
     )
@@ -239,4 +254,129 @@ class MeApi(APIView):
         serializer = self.InputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         user = services.user_update_profile(user=request.user, **serializer.validated_data)
+        return Response(UserOutputSerializer(user).data)
+
+
+class DetailOutputSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class PasswordResetApi(_PublicAuthApi):
+    class InputSerializer(serializers.Serializer):
+        email = serializers.EmailField(max_length=254)
+
+    @extend_schema(
+        operation_id="auth_password_reset",
+        summary="Email a password-reset link",
+        description=(
+            "Always 202, whether or not an account uses the address (no enumeration). The "
+            "link (`/accounts/reset/{uid}/{token}/`) is valid for PASSWORD_RESET_TIMEOUT "
+            "seconds and works once."
+        ),
+        request=InputSerializer,
+        responses={202: DetailOutputSerializer, 400: INVALID, 429: THROTTLED},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        recovery.password_reset_request(**serializer.validated_data)
+        return Response({"detail": RESET_ACCEPTED}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmApi(_PublicAuthApi):
+    throttle_scope = "otp"
+
+    class InputSerializer(serializers.Serializer):
+        uid = serializers.CharField(max_length=64)
+        token = serializers.CharField(max_length=128)
+        new_password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+    @extend_schema(
+        operation_id="auth_password_reset_confirm",
+        summary="Set a new password with the emailed link's uid and token",
+        description=(
+            "Signs the user out everywhere: every refresh token is blacklisted and web "
+            "sessions end. Access tokens already issued live out their 15 minutes."
+        ),
+        request=InputSerializer,
+        responses={
+            204: None,
+            400: _error(
+                "`invalid_token` (bad, used or expired link), or `invalid` (a weak "
+                "`new_password`, in `errors`)."
+            ),
+            429: THROTTLED,
+        },
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            recovery.password_reset_confirm(
+                uidb64=data["uid"], token=data["token"], new_password=data["new_password"]
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"new_password": exc.messages}) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EmailChangeApi(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    class InputSerializer(serializers.Serializer):
+        new_email = serializers.EmailField(max_length=254)
+        password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+    @extend_schema(
+        operation_id="auth_email_change",
+        summary="Ask to change the signed-in user's email",
+        description=(
+            "Needs the current password. The new address gets a confirmation link "
+            "(`/accounts/email/confirm/{token}/`, its token is what `/email/confirm` takes); "
+            "the email changes only when it is confirmed, and the old address is then told. "
+            "Always 202 for a right password, also when another account uses the address "
+            "(that address is emailed saying so)."
+        ),
+        request=InputSerializer,
+        responses={
+            202: DetailOutputSerializer,
+            400: _error("`password_incorrect`, or `invalid` (field errors)."),
+            401: UNAUTHENTICATED,
+            429: THROTTLED,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        recovery.email_change_request(user=request.user, **serializer.validated_data)
+        return Response({"detail": EMAIL_CHANGE_ACCEPTED}, status=status.HTTP_202_ACCEPTED)
+
+
+class EmailConfirmApi(_PublicAuthApi):
+    throttle_scope = "otp"
+
+    class InputSerializer(serializers.Serializer):
+        token = serializers.CharField(max_length=1024)
+
+    @extend_schema(
+        operation_id="auth_email_confirm",
+        summary="Confirm an email change with the emailed token",
+        request=InputSerializer,
+        responses={
+            200: UserOutputSerializer,
+            400: _error("`invalid_token` (bad, used or expired), or `invalid`."),
+            409: _error("`email_taken`: another account uses the address now."),
+            429: THROTTLED,
+        },
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = recovery.email_change_confirm(**serializer.validated_data)
         return Response(UserOutputSerializer(user).data)

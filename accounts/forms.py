@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
 
 from accounts.selectors import normalize_email
@@ -102,3 +103,41 @@ class LoginForm(NoAutofocusWhenBoundMixin, forms.Form):
         max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class PasswordResetRequestForm(NoAutofocusWhenBoundMixin, forms.Form):
+    email = forms.EmailField(
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        help_text="The address you log in with. We will email it a link.",
+    )
+
+
+class NewPasswordForm(SetPasswordForm):
+    """Django's set-password form (its validators see the user's own details)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.fields["new_password1"].widget.attrs["autofocus"] = True
+        self.fields[
+            "new_password1"
+        ].help_text = "At least 8 characters; not a common password and not all digits."
+
+
+class EmailChangeForm(forms.Form):
+    new_email = forms.EmailField(
+        label="New email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text="We will email this address a link; the change happens when you open it.",
+    )
+    password = forms.CharField(
+        label="Current password",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def clean_new_email(self) -> str:
+        return normalize_email(self.cleaned_data["new_email"])

@@ -44,17 +44,31 @@ def generate_otp() -> str:
     return f"{secrets.randbelow(10**6):06d}"
 
 
+def new_signup_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
 def signup_start(
-    *, email: str, password: str, first_name: str = "", last_name: str = "", phone: str = ""
-) -> None:
+    *,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+    signup_id: str = "",
+) -> str:
     """Start an email sign-up: email a 6-digit code, keep the sign-up in Redis until verified.
 
-    Inputs are already validated (strong password, valid phone). The answer never reveals
-    whether the address has an account: an existing account gets an email saying so instead
-    of a code. Within OTP_RESEND_COOLDOWN_SECONDS of the last email nothing is sent or
-    changed, so the first code stays valid and nobody can be mail-bombed.
+    Returns the sign-up id naming this requester (the given one, or a new one): verifying
+    with it activates only a sign-up this requester started. Each sign-up has its own code,
+    so another person's sign-up for the same address never changes what this one's code
+    activates. Inputs are already validated (strong password, valid phone). The answer
+    never reveals whether the address has an account: an existing account gets an email
+    saying so instead of a code. Within OTP_RESEND_COOLDOWN_SECONDS of the last email
+    nothing is sent or stored, so nobody can be mail-bombed.
     """
     email = normalize_email(email)
+    signup_id = signup_id or new_signup_id()
     # Hash before anything else, on both paths, so the response time does not tell them apart.
     password_hash = make_password(password)
     if user_email_taken(email=email):
@@ -62,35 +76,43 @@ def signup_start(
             email_send(
                 to=email,
                 template="accounts/email/account_exists",
-                context={"email": email, "login_path": reverse("accounts:login")},
+                context={
+                    "email": email,
+                    "login_path": reverse("accounts:login"),
+                    "reset_path": reverse("accounts:password_reset"),
+                },
             )
-        return
+        return signup_id
 
     otp = generate_otp()
     signup = pending_signups.PendingSignup(
         password_hash=password_hash, first_name=first_name, last_name=last_name, phone=phone
     )
-    if pending_signups.store(email=email, otp=otp, signup=signup):
+    if pending_signups.store(email=email, otp=otp, signup=signup, signup_id=signup_id):
         email_send(
             to=email,
             template="accounts/email/otp",
             context={"otp": otp, "minutes": _otp_minutes(), "first_name": first_name},
         )
+    return signup_id
 
 
-def signup_verify(*, email: str, otp: str) -> User:
-    """Check the emailed code and create the account; returns the new user.
+def signup_verify(*, email: str, otp: str, signup_id: str = "") -> User:
+    """Check the emailed code and create the account with that code's sign-up; returns it.
 
-    Raises OtpInvalid (wrong or unknown code; each wrong one counts), OtpExpired (the code
-    outlived OTP_TTL_SECONDS) or OtpLocked (OTP_MAX_ATTEMPTS wrong codes; sign up again).
-    Redis hands a sign-up to exactly one caller, so concurrent verifications create one user.
+    With `signup_id` only a sign-up that requester started can be activated. Raises
+    OtpInvalid (wrong or unknown code, or another requester's; each wrong one counts),
+    OtpExpired (the code outlived OTP_TTL_SECONDS) or OtpLocked (OTP_MAX_ATTEMPTS wrong
+    codes for this sign-up, or OTP_MAX_ATTEMPTS_PER_WINDOW for the address, whatever the
+    number of sign-ups). Redis hands a sign-up to exactly one caller, so concurrent
+    verifications create one user.
     """
     email = normalize_email(email)
     otp = "".join(otp.split())
     if not _OTP_FORMAT.fullmatch(otp):
         raise OtpInvalid()
 
-    outcome = pending_signups.verify(email=email, otp=otp)
+    outcome = pending_signups.verify(email=email, otp=otp, signup_id=signup_id)
     if outcome.status == "locked":
         raise OtpLocked(retry_after=outcome.locked_for_seconds)
     if outcome.status == "expired":

@@ -43,6 +43,9 @@ STATUS_BY_CODE: dict[str, int] = {
     "invalid_credentials": status.HTTP_401_UNAUTHORIZED,
     "token_not_valid": status.HTTP_401_UNAUTHORIZED,
     "locked_out": status.HTTP_429_TOO_MANY_REQUESTS,
+    "invalid_token": status.HTTP_400_BAD_REQUEST,
+    "password_incorrect": status.HTTP_400_BAD_REQUEST,
+    "email_taken": status.HTTP_409_CONFLICT,
     # concerts
     "category_shrink_refused": status.HTTP_409_CONFLICT,
     # queueing

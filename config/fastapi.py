@@ -21,12 +21,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from config.errors import DomainError
+from config.jsonbody import json_decode
 
 # Ids beyond a bigint exist nowhere (and PostgreSQL would refuse them).
 MAX_ID = 2**63 - 1
@@ -96,12 +98,14 @@ def positive_id(value: Any) -> int | None:
 
 
 def json_object_body(request: HttpRequest) -> dict | None:
-    """The request's JSON object, or None when it is not one (DRF then explains)."""
+    """The request's JSON object, or None when it is not one (DRF then explains, and its
+    parser answers 413 or 400 for a body over the size or nesting limits)."""
     if request.content_type != "application/json":
         return None
     try:
-        body = json.loads(request.body)
-    except ValueError:
+        # request.body stays cached, so DRF can read it again when this path steps aside.
+        body = json_decode(request.body)
+    except (RequestDataTooBig, DomainError):  # over the size or nesting limits, not JSON
         return None
     return body if isinstance(body, dict) else None
 

@@ -135,8 +135,13 @@ def test_a_deactivated_fan_may_not_join_nor_hold_until_the_token_ends(user, conc
 
 
 def test_a_first_join_is_one_read_of_each_row_and_one_upsert(
-    no_drf, user, concert, django_assert_num_queries
+    no_drf, user, make_user, concert, django_assert_num_queries
 ):
+    # Another fan's join builds the concert's line in Redis (a line built once per concert,
+    # or again after Redis lost it, is read from PostgreSQL: tests/queueing/test_rebuild.py).
+    bearer(AccessToken.for_user(make_user())).post(
+        JOIN, {"concert_id": concert.pk}, format="json"
+    )
     client = bearer(AccessToken.for_user(user))
     # The user's is_active, the concert with its seat totals, the upsert of QueueEntry.
     with django_assert_num_queries(3):
@@ -180,3 +185,17 @@ def test_a_known_token_is_refused_once_it_expires(user, concert):
         response = client.get(STATUS, {"concert_id": concert.pk})
     assert response.status_code == 401
     assert response.json()["code"] == "token_not_valid"
+
+
+@pytest.mark.parametrize("route", [JOIN, HOLD])
+def test_deep_or_huge_bodies_on_the_fast_routes_get_the_edge_answers(route, user, settings):
+    client = bearer(AccessToken.for_user(user))
+    deep = "[" * 1000 + "]" * 1000
+    response = client.generic("POST", route, deep, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    huge = '{"concert_id": 1, "pad": "' + "x" * 4096 + '"}'
+    response = client.generic("POST", route, huge, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"

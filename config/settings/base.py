@@ -172,6 +172,15 @@ LOGOUT_REDIRECT_URL = "concerts:home"
 OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=300)
 OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
 OTP_RESEND_COOLDOWN_SECONDS = env.int("OTP_RESEND_COOLDOWN_SECONDS", default=60)
+# Wrong sign-up codes per address over a window that signing up again does not reset
+# (OTP_MAX_ATTEMPTS is per sign-up), so re-sign-ups cannot buy fresh guesses.
+OTP_MAX_ATTEMPTS_PER_WINDOW = env.int("OTP_MAX_ATTEMPTS_PER_WINDOW", default=10)
+OTP_GUESS_WINDOW_SECONDS = env.int("OTP_GUESS_WINDOW_SECONDS", default=24 * 60 * 60)
+# Account recovery: password-reset links (Django's token generator) and email-change
+# links (Django's signing) stay valid this long; one email per address per cooldown.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
+EMAIL_CHANGE_TIMEOUT_SECONDS = env.int("EMAIL_CHANGE_TIMEOUT_SECONDS", default=24 * 60 * 60)
+ACCOUNT_EMAIL_COOLDOWN_SECONDS = env.int("ACCOUNT_EMAIL_COOLDOWN_SECONDS", default=60)
 
 # --- Internationalisation --------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -19,7 +19,12 @@ def last_otp(email: str) -> str:
 
 
 def pending_key(email: str) -> str:
-    return pending_signups.keys_for(email)[0]
+    """The Redis record of the sign-up whose code was emailed last to `email`."""
+    return pending_signups.record_key(email=email, otp=last_otp(email))
+
+
+def cooldown_ends(redis_client, email: str) -> None:
+    redis_client.delete(pending_signups.keys_for(email).cooldown)
 
 
 @pytest.fixture

@@ -58,3 +58,22 @@ def test_a_refresh_token_presented_twice_at_once_rotates_once(make_user):
     pairs = [o for o in outcomes if isinstance(o, dict)]
     assert len(pairs) == 1
     assert all(isinstance(o, services.TokenNotValid) for o in outcomes if o not in pairs)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_signups_of_one_address_verified_at_once_create_one_user():
+    services.signup_start(email="both@example.com", password=PASSWORD)
+    first = last_otp("both@example.com")
+    pending_signups.get_redis().delete(pending_signups.keys_for("both@example.com").cooldown)
+    services.signup_start(email="both@example.com", password="another-pass-99")
+    second = last_otp("both@example.com")
+
+    outcomes = run_concurrently(
+        lambda otp: services.signup_verify(email="both@example.com", otp=otp), [first, second]
+    )
+
+    users = [o for o in outcomes if isinstance(o, User)]
+    assert len(users) == 1
+    assert [type(o) for o in outcomes if not isinstance(o, User)] == [services.OtpInvalid]
+    assert User.objects.filter(email="both@example.com").count() == 1
