@@ -139,9 +139,7 @@ def test_a_first_join_is_one_read_of_each_row_and_one_upsert(
 ):
     # Another fan's join builds the concert's line in Redis (a line built once per concert,
     # or again after Redis lost it, is read from PostgreSQL: tests/queueing/test_rebuild.py).
-    bearer(AccessToken.for_user(make_user())).post(
-        JOIN, {"concert_id": concert.pk}, format="json"
-    )
+    bearer(AccessToken.for_user(make_user())).post(JOIN, {"concert_id": concert.pk}, format="json")
     client = bearer(AccessToken.for_user(user))
     # The user's is_active, the concert with its seat totals, the upsert of QueueEntry.
     with django_assert_num_queries(3):
