@@ -122,9 +122,7 @@ def mine(request):
         {
             "bookings": [{"booking": b, "tickets": _tickets_with_qr(b)} for b in confirmed],
             "pending": pending,
-            "history": [
-                {"booking": b, "badge": booking_status_badge(b)} for b in history
-            ],
+            "history": [{"booking": b, "badge": booking_status_badge(b)} for b in history],
         },
     )
 
@@ -136,9 +134,7 @@ def tickets_pdf(request, reference: str):
     return HttpResponse(
         documents.tickets_pdf(booking),
         content_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{booking.reference}-tickets.pdf"'
-        },
+        headers={"Content-Disposition": f'attachment; filename="{booking.reference}-tickets.pdf"'},
     )
 
 

@@ -118,9 +118,7 @@ def booking_payment_start(*, booking: Booking) -> Payment:
     if booking.status != Booking.Status.PENDING:
         raise BookingNotPending()
     # Stripe sends the fan its receipt (payments knows no users: it gets the address).
-    return payment_services.payment_intent_create(
-        booking=booking, receipt_email=booking.user.email
-    )
+    return payment_services.payment_intent_create(booking=booking, receipt_email=booking.user.email)
 
 
 def booking_confirm(

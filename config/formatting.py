@@ -23,7 +23,12 @@ VENUE_TIME_PATTERNS = {
     "medium": "EEE d MMM y, HH:mm",
     "date": "d MMM y",
     "time": "HH:mm",
+    # Without the zone: the parts of a calendar-leaf date
+    "month": "MMM",
+    "day": "d",
+    "day_month": "d MMM",
 }
+ZONELESS_STYLES = frozenset({"date", "month", "day", "day_month"})
 
 
 def current_locale() -> str:
@@ -51,7 +56,9 @@ def currency_precision(currency: str) -> int:
     return get_currency_precision(currency.upper())
 
 
-def format_money(amount: Decimal | int | float | str | None, currency: str, locale: str = "") -> str:
+def format_money(
+    amount: Decimal | int | float | str | None, currency: str, locale: str = ""
+) -> str:
     """49 usd -> "$49.00", 5000 jpy -> "¥5,000", 12.5 kwd -> "KWD 12.500" (locale's rules)."""
     if amount is None or amount == "":
         return ""
@@ -87,7 +94,7 @@ def format_venue_time(
     text = format_datetime(
         local, VENUE_TIME_PATTERNS[style], tzinfo=local.tzinfo, locale=locale or current_locale()
     )
-    if style == "date":
+    if style in ZONELESS_STYLES:
         return text
     return f"{text} {zone_abbreviation(local)}"
 

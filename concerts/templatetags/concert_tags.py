@@ -48,3 +48,9 @@ def venue_clock(moment: datetime | None, venue, style: str = "short") -> str:
         zone,
         formatting.format_venue_time(moment, zone, style),
     )
+
+
+@register.simple_tag
+def venue_format(moment: datetime | None, venue, style: str = "short") -> str:
+    """{% venue_format concert.starts_at concert "month" %}: plain text in any style."""
+    return formatting.format_venue_time(moment, _zone(venue), style)

@@ -43,6 +43,7 @@ def concert_form(concert=None, categories=(), **overrides):
         "name": concert.name if concert else "Admin Made",
         "slug": concert.slug if concert else "admin-made",
         "venue": concert.venue if concert else "Town Hall",
+        "timezone": concert.timezone if concert else "UTC",
         "description": concert.description if concert else "",
         "starts_at_0": _split(starts_at)[0],
         "starts_at_1": _split(starts_at)[1],

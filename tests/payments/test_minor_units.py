@@ -7,8 +7,25 @@ import pytest
 from payments.providers.base import currency_exponent, from_minor_units, to_minor_units
 
 # Stripe's published zero-decimal list: CLDR agrees on every one of them.
-STRIPE_ZERO_DECIMAL = "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
-STRIPE_THREE_DECIMAL = "bhd jod kwd omr tnd".split()
+STRIPE_ZERO_DECIMAL = [
+    "bif",
+    "clp",
+    "djf",
+    "gnf",
+    "jpy",
+    "kmf",
+    "krw",
+    "mga",
+    "pyg",
+    "rwf",
+    "ugx",
+    "vnd",
+    "vuv",
+    "xaf",
+    "xof",
+    "xpf",
+]
+STRIPE_THREE_DECIMAL = ["bhd", "jod", "kwd", "omr", "tnd"]
 
 
 @pytest.mark.parametrize(
