@@ -254,7 +254,11 @@ class ConcertAdmin(admin.ModelAdmin):
         try:
             # Staff type venue times: "20:00" for a London concert is 20:00 in London.
             with timezone.override(self.venue_zone(request, object_id)):
-                return super().changeform_view(request, object_id, form_url, extra_context)
+                response = super().changeform_view(request, object_id, form_url, extra_context)
+                # A TemplateResponse renders lazily: render it while the zone is active.
+                if hasattr(response, "render") and not response.is_rendered:
+                    response.render()
+                return response
         except CategoryShrinkRefused as refused:
             # Seats were booked between the form's check and its save: the whole save
             # rolled back (the admin view is atomic); tell the staff member to retry.
