@@ -28,7 +28,7 @@ from concerts.services import (
     concerts_publish,
     concerts_unpublish,
 )
-from config.formatting import available_timezones, format_venue_time
+from config.formatting import available_timezones, format_money, format_venue_time
 
 
 class TicketCategoryInlineForm(forms.ModelForm):
@@ -181,9 +181,9 @@ class ConcertAdmin(admin.ModelAdmin):
 
     @admin.display(description="revenue", ordering="revenue")
     def revenue_display(self, concert: Concert) -> str:
-        currency = (concert.revenue_currency or "usd").upper()
         return format_html(
-            '<span style="white-space: nowrap">{} {}</span>', f"{concert.revenue:,.2f}", currency
+            '<span style="white-space: nowrap">{}</span>',
+            format_money(concert.revenue, concert.revenue_currency or "usd"),
         )
 
     @admin.action(description="Publish selected concerts", permissions=["change"])
