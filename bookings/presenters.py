@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bookings.models import Ticket
+from bookings.models import Booking, Ticket
 
 
 def ticket_summary(ticket: Ticket) -> dict:
@@ -19,6 +19,22 @@ def ticket_summary(ticket: Ticket) -> dict:
         "concert": booking.concert.name,
         "holder": booking.user.get_full_name(),
     }
+
+
+# A booking's state for a fan's order history: (label, badge tone). A refund shows over
+# the status it ended in (a late payment on an expired hold, a cancelled booking).
+STATUS_BADGES = {
+    Booking.Status.CONFIRMED: ("Confirmed", "ok"),
+    Booking.Status.PENDING: ("Waiting for payment", "warn"),
+    Booking.Status.EXPIRED: ("Expired", "muted"),
+    Booking.Status.CANCELLED: ("Cancelled", "danger"),
+}
+
+
+def booking_status_badge(booking: Booking) -> tuple[str, str]:
+    if booking.refunded_at:
+        return ("Refunded", "info")
+    return STATUS_BADGES.get(booking.status, (booking.get_status_display(), "muted"))
 
 
 def iso_datetime(moment: datetime | None) -> str | None:

@@ -67,6 +67,25 @@ def booking_list_confirmed(*, user) -> list[Booking]:
     )
 
 
+def booking_list_history(*, user) -> list[Booking]:
+    """All the fan's bookings, any status (pending, confirmed, cancelled, expired, refunded),
+    newest first, with concert, category and tickets: 2 queries however many."""
+    return list(_bookings().filter(user_id=user.pk).order_by("-created_at", "-id"))
+
+
+def booking_document_get(*, user, reference: str) -> Booking:
+    """A confirmed booking of the fan, with what its PDF and calendar file show."""
+    booking = (
+        _bookings()
+        .select_related("user")
+        .filter(user_id=user.pk, reference=reference, status=Booking.Status.CONFIRMED)
+        .first()
+    )
+    if booking is None:
+        raise errors.BookingNotFound()
+    return booking
+
+
 def booking_for_email(*, booking_id: int) -> Booking | None:
     return (
         Booking.objects.select_related("user", "concert", "category")

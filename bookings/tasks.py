@@ -6,9 +6,7 @@ import logging
 
 from celery import shared_task
 
-from accounts.emails import build_email
-from bookings import selectors, services
-from bookings.qr import ticket_qr_png
+from bookings import emails, selectors, services
 
 logger = logging.getLogger(__name__)
 
@@ -24,23 +22,11 @@ def expire_overdue_bookings() -> int:
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=300, max_retries=5)
 def send_booking_confirmation_email(*, booking_id: int) -> None:
-    """The confirmation with one inline QR code (PNG, by Content-ID) per ticket."""
+    """The confirmation with its QR codes, tickets PDF and calendar file (bookings.emails)."""
     booking = selectors.booking_for_email(booking_id=booking_id)
     if booking is None:
         return
-    tickets = list(booking.tickets.all())
-    images = [(f"ticket-{ticket.pk}", ticket_qr_png(ticket.code), "png") for ticket in tickets]
-    message = build_email(
-        to=booking.user.email,
-        template="bookings/email/confirmed",
-        context={
-            "booking": booking,
-            "tickets": [{"ticket": t, "cid": f"ticket-{t.pk}"} for t in tickets],
-            "user": booking.user,
-        },
-        inline_images=images,
-    )
-    message.send()
+    emails.booking_confirmation_email(booking).send()
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=300, max_retries=5)
@@ -49,8 +35,4 @@ def send_booking_refund_email(*, booking_id: int) -> None:
     booking = selectors.booking_for_email(booking_id=booking_id)
     if booking is None:
         return
-    build_email(
-        to=booking.user.email,
-        template="bookings/email/refunded",
-        context={"booking": booking, "user": booking.user},
-    ).send()
+    emails.booking_refund_email(booking).send()

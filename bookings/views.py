@@ -6,15 +6,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods, require_POST
 
-from bookings import errors, selectors, services
+from bookings import documents, errors, selectors, services
 from bookings.forms import CheckinForm, SelectSeatsForm
 from bookings.models import Booking, Ticket
-from bookings.presenters import ticket_summary
+from bookings.presenters import booking_status_badge, ticket_summary
 from bookings.qr import ticket_qr_svg
 from concerts.errors import ConcertNotFound
 from concerts.selectors import concert_get
@@ -108,15 +108,52 @@ def cancel(request, reference: str):
 
 @login_required
 def mine(request):
-    bookings = selectors.booking_list_confirmed(user=request.user)
+    """Tickets of confirmed bookings first (soonest concert first), then the whole order
+    history, cancelled, expired and refunded bookings included."""
+    history = selectors.booking_list_history(user=request.user)
+    confirmed = sorted(
+        (b for b in history if b.status == Booking.Status.CONFIRMED),
+        key=lambda b: (b.concert.starts_at, -(b.confirmed_at or b.created_at).timestamp()),
+    )
+    pending = next((b for b in history if b.status == Booking.Status.PENDING), None)
     return render(
         request,
         "bookings/mine.html",
         {
-            "bookings": [{"booking": b, "tickets": _tickets_with_qr(b)} for b in bookings],
-            "pending": selectors.booking_pending_find(user=request.user),
+            "bookings": [{"booking": b, "tickets": _tickets_with_qr(b)} for b in confirmed],
+            "pending": pending,
+            "history": [{"booking": b, "badge": booking_status_badge(b)} for b in history],
         },
     )
+
+
+@login_required
+def tickets_pdf(request, reference: str):
+    """The confirmed booking's tickets as a PDF, a page per ticket."""
+    booking = _document_booking(request, reference)
+    return HttpResponse(
+        documents.tickets_pdf(booking),
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{booking.reference}-tickets.pdf"'},
+    )
+
+
+@login_required
+def calendar_ics(request, reference: str):
+    """The concert of a confirmed booking as an iCalendar event."""
+    booking = _document_booking(request, reference)
+    return HttpResponse(
+        documents.booking_ics(booking),
+        content_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{booking.reference}.ics"'},
+    )
+
+
+def _document_booking(request, reference: str) -> Booking:
+    try:
+        return selectors.booking_document_get(user=request.user, reference=reference)
+    except errors.BookingNotFound as exc:
+        raise Http404(exc.message) from exc
 
 
 # By outcome: the ticket's new status, or the code of the error that refused it.

@@ -125,10 +125,12 @@ def booking_payment_start(*, booking: Booking) -> Payment:
 
     Only a pending booking may be paid (BookingNotPending otherwise); payments refuses a
     hold that has run out and raises PaymentProviderError when the provider is unreachable.
+    The provider is asked to email its receipt to the fan.
     """
     if booking.status != Booking.Status.PENDING:
         raise BookingNotPending()
-    return payment_services.payment_intent_create(booking=booking)
+    # Stripe sends the fan its receipt (payments knows no users: it gets the address).
+    return payment_services.payment_intent_create(booking=booking, receipt_email=booking.user.email)
 
 
 def booking_confirm(

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.html import format_html
 
 from concerts.errors import CategoryShrinkRefused
@@ -28,6 +28,7 @@ from concerts.services import (
     concerts_publish,
     concerts_unpublish,
 )
+from config.formatting import available_timezones, format_money, format_venue_time
 
 
 class TicketCategoryInlineForm(forms.ModelForm):
@@ -130,12 +131,13 @@ class ConcertAdmin(admin.ModelAdmin):
     ordering = ["starts_at", "id"]
     actions = ["publish", "unpublish"]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "venue", "description"]}),
+        (None, {"fields": ["name", "slug", "venue", "timezone", "description"]}),
         (
             "Dates",
             {
                 "fields": ["starts_at", "sale_starts_at"],
-                "description": f"Times are in {settings.TIME_ZONE}. Fans may join the "
+                "description": "Times are the venue's wall clock, in its time zone (above). "
+                "Fans may join the "
                 "waiting room's pre-queue "
                 f"{settings.QUEUE_PREQUEUE_SECONDS // 60} minutes before the sale starts.",
             },
@@ -153,7 +155,7 @@ class ConcertAdmin(admin.ModelAdmin):
 
     @admin.display(description="starts", ordering="starts_at")
     def starts(self, concert: Concert) -> str:
-        return formats.date_format(timezone.localtime(concert.starts_at), "j M Y, H:i")
+        return format_venue_time(concert.starts_at, concert.timezone, "medium")
 
     @admin.display(description="sale")
     def sale_state(self, concert: Concert) -> str:
@@ -179,9 +181,9 @@ class ConcertAdmin(admin.ModelAdmin):
 
     @admin.display(description="revenue", ordering="revenue")
     def revenue_display(self, concert: Concert) -> str:
-        currency = (concert.revenue_currency or "usd").upper()
         return format_html(
-            '<span style="white-space: nowrap">{} {}</span>', f"{concert.revenue:,.2f}", currency
+            '<span style="white-space: nowrap">{}</span>',
+            format_money(concert.revenue, concert.revenue_currency or "usd"),
         )
 
     @admin.action(description="Publish selected concerts", permissions=["change"])
@@ -236,9 +238,27 @@ class ConcertAdmin(admin.ModelAdmin):
             )
         return None
 
+    def venue_zone(self, request: HttpRequest, object_id: str | None) -> str:
+        """The zone the form's times are read and shown in: the one being submitted,
+        else the concert's, else the site's."""
+        submitted = request.POST.get("timezone", "") if request.method == "POST" else ""
+        if submitted in available_timezones():
+            return submitted
+        if object_id:
+            concert = self.get_object(request, object_id)
+            if concert is not None:
+                return concert.timezone
+        return settings.TIME_ZONE
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            # Staff type venue times: "20:00" for a London concert is 20:00 in London.
+            with timezone.override(self.venue_zone(request, object_id)):
+                response = super().changeform_view(request, object_id, form_url, extra_context)
+                # A TemplateResponse renders lazily: render it while the zone is active.
+                if hasattr(response, "render") and not response.is_rendered:
+                    response.render()
+                return response
         except CategoryShrinkRefused as refused:
             # Seats were booked between the form's check and its save: the whole save
             # rolled back (the admin view is atomic); tell the staff member to retry.

@@ -33,6 +33,9 @@ class ConcertOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
     slug = serializers.SlugField()
     venue = serializers.CharField()
+    timezone = serializers.CharField(
+        help_text="The venue's IANA time zone, for showing times; the times stay UTC."
+    )
     starts_at = serializers.DateTimeField()
     sale_starts_at = serializers.DateTimeField()
     description = serializers.CharField()

@@ -4,12 +4,25 @@ from django.db import models
 from django.db.models import F, Q, Sum
 from django.urls import reverse
 
+from config.formatting import available_timezones, is_iso_currency
+
 # Messages shared by model validation, the admin, the services and the tests.
 SALE_AFTER_START_MESSAGE = "The sale must start before the concert."
 AVAILABLE_OUT_OF_RANGE_MESSAGE = "Available seats must be between 0 and the total."
 NEGATIVE_PRICE_MESSAGE = "The price cannot be negative."
 NO_SEATS_MESSAGE = "A category needs at least one seat."
 CURRENCY_MESSAGE = "Use a three-letter ISO 4217 currency code, e.g. usd."
+TIMEZONE_MESSAGE = "Use an IANA time zone name, e.g. Europe/London or America/Los_Angeles."
+
+
+def validate_timezone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(TIMEZONE_MESSAGE, code="invalid_timezone")
+
+
+def validate_currency(value: str) -> None:
+    if not is_iso_currency(value):
+        raise ValidationError(CURRENCY_MESSAGE, code="invalid_currency")
 
 
 class ConcertQuerySet(models.QuerySet):
@@ -30,6 +43,14 @@ class Concert(models.Model):
         max_length=220, unique=True, help_text="Part of the concert page's address."
     )
     venue = models.CharField(max_length=200)
+    # Pages, emails, tickets and the admin show and take times in the venue's zone;
+    # the database and the API keep them in UTC.
+    timezone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_timezone],
+        help_text="The venue's IANA time zone, e.g. Europe/London. Times are shown in it.",
+    )
     description = models.TextField(blank=True)
     starts_at = models.DateTimeField(help_text="When the doors open / the show starts.")
     sale_starts_at = models.DateTimeField(
@@ -77,8 +98,11 @@ class TicketCategory(models.Model):
     currency = models.CharField(
         max_length=3,
         default="usd",
-        validators=[RegexValidator(r"^[A-Za-z]{3}$", message=CURRENCY_MESSAGE)],
-        help_text="ISO 4217 code, stored in lower case (usd, eur, gbp).",
+        validators=[
+            RegexValidator(r"^[A-Za-z]{3}$", message=CURRENCY_MESSAGE),
+            validate_currency,
+        ],
+        help_text="ISO 4217 code, stored in lower case (usd, eur, gbp, jpy).",
     )
     total_seats = models.PositiveIntegerField(
         validators=[MinValueValidator(1, message=NO_SEATS_MESSAGE)]

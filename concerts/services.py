@@ -87,12 +87,14 @@ def concert_create(
     description: str = "",
     published: bool = True,
     slug: str | None = None,
+    timezone: str = "UTC",
 ) -> Concert:
-    """A concert with its categories, under a unique slug. Raises ValidationError
-    (sale after start, bad category) with nothing written."""
+    """A concert with its categories, under a unique slug; timezone is the venue's (IANA).
+    Raises ValidationError (sale after start, unknown zone, bad category) with nothing written."""
     concert = Concert(
         name=name,
         venue=venue,
+        timezone=timezone,
         description=description,
         starts_at=starts_at,
         sale_starts_at=sale_starts_at,

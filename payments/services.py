@@ -101,14 +101,15 @@ def _provider_call(call, *args: Any, **kwargs: Any):
 # --- Intents ------------------------------------------------------------------------------
 
 
-def payment_intent_create(*, booking: PayableBooking) -> Payment:
+def payment_intent_create(*, booking: PayableBooking, receipt_email: str = "") -> Payment:
     """The booking's payment intent: created once, then the same one again.
 
     Refuses a booking whose hold has run out (BookingNotPending); whether the booking may
     be paid at all (it is pending) is checkout's rule (checkout.services.booking_payment_start).
     Idempotent under concurrency: the provider call carries a key derived from the booking
     (Stripe answers the same intent), and a unique (booking, provider) row settles the race.
-    Raises PaymentProviderError when the provider cannot be reached.
+    Raises PaymentProviderError when the provider cannot be reached. receipt_email, when
+    given, asks the provider to send the fan its receipt.
     """
     provider = get_provider()
     existing = Payment.objects.filter(booking_id=booking.pk, provider=provider.name).first()
@@ -124,6 +125,7 @@ def payment_intent_create(*, booking: PayableBooking) -> Payment:
         metadata={"booking_id": str(booking.pk), "reference": booking.reference},
         idempotency_key=intent_idempotency_key(booking),
         description=f"boxoffice booking {booking.reference}",
+        receipt_email=receipt_email,
     )
     try:
         with transaction.atomic():

@@ -11,26 +11,30 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-# Stripe charges these currencies in whole units (no cents): amount 5000 JPY is "5000".
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    {
-        "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg",
-        "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
-    }
-)  # fmt: skip
+from babel.numbers import get_currency_precision
+
+# Where Stripe departs from ISO 4217 / CLDR: it takes these as two-decimal amounts
+# (ISK and HUF have no minor unit in CLDR, yet Stripe wants 1000 ISK as 100000).
+PROVIDER_EXPONENT_OVERRIDES = {"isk": 2, "huf": 2}
+
+
+def currency_exponent(currency: str) -> int:
+    """Decimal digits of the provider's minor unit: usd 2, jpy 0, kwd 3 (CLDR via Babel)."""
+    code = currency.lower()
+    if code in PROVIDER_EXPONENT_OVERRIDES:
+        return PROVIDER_EXPONENT_OVERRIDES[code]
+    return get_currency_precision(code.upper())
 
 
 def to_minor_units(amount: Decimal, currency: str) -> int:
-    """49.00 usd -> 4900; 5000 jpy -> 5000."""
-    if currency.lower() in ZERO_DECIMAL_CURRENCIES:
-        return int(amount.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-    return int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    """49.00 usd -> 4900; 5000 jpy -> 5000; 12.50 kwd -> 12500."""
+    return int(amount.scaleb(currency_exponent(currency)).quantize(Decimal("1"), ROUND_HALF_UP))
 
 
 def from_minor_units(amount_minor: int, currency: str) -> Decimal:
-    if currency.lower() in ZERO_DECIMAL_CURRENCIES:
-        return Decimal(amount_minor).quantize(Decimal("0.01"))
-    return (Decimal(amount_minor) / 100).quantize(Decimal("0.01"))
+    """4900 usd -> 49.00; 5000 jpy -> 5000.00; 12500 kwd -> 12.50 (two places at least, as stored)."""
+    exponent = currency_exponent(currency)
+    return Decimal(amount_minor).scaleb(-exponent).quantize(Decimal(1).scaleb(-max(exponent, 2)))
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,7 @@ class PaymentProvider(abc.ABC):
         metadata: dict[str, str],
         idempotency_key: str,
         description: str = "",
+        receipt_email: str = "",
     ) -> ProviderIntent:
         """Create the intent, or return the one this idempotency key already created."""
 

@@ -148,6 +148,7 @@ class FakeProvider(PaymentProvider):
         metadata: dict[str, str],
         idempotency_key: str,
         description: str = "",
+        receipt_email: str = "",
     ) -> ProviderIntent:
         model = self._model()
         existing = model.objects.filter(idempotency_key=idempotency_key).first()

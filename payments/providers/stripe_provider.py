@@ -67,6 +67,7 @@ class StripeProvider(PaymentProvider):
         metadata: dict[str, str],
         idempotency_key: str,
         description: str = "",
+        receipt_email: str = "",
     ) -> ProviderIntent:
         params: dict[str, Any] = {
             "amount": amount_minor,
@@ -76,6 +77,9 @@ class StripeProvider(PaymentProvider):
         }
         if description:
             params["description"] = description
+        if receipt_email:
+            # Stripe emails its own receipt once the payment succeeds.
+            params["receipt_email"] = receipt_email
         try:
             intent = self.client.v1.payment_intents.create(
                 params=params, options={"idempotency_key": idempotency_key}

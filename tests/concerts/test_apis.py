@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from concerts.models import TicketCategory
+from concerts.models import Concert, TicketCategory
 
 pytestmark = pytest.mark.django_db
 
@@ -14,6 +14,7 @@ CONCERT_KEYS = {
     "name",
     "slug",
     "venue",
+    "timezone",
     "starts_at",
     "sale_starts_at",
     "description",
@@ -51,6 +52,19 @@ def test_concert_shape_matches_the_contract(api_client, make_concert):
     assert floor["currency"] == "usd"
     assert (floor["total_seats"], floor["available_seats"]) == (2000, 1500)
     assert upper["price"] == "49.50"
+
+
+def test_a_concert_names_its_venue_zone_and_keeps_its_times_in_utc(api_client, make_concert):
+    concert = make_concert(categories=[("Floor", "8800", 10)])
+    Concert.objects.filter(pk=concert.pk).update(timezone="Asia/Tokyo")
+    TicketCategory.objects.filter(concert=concert).update(currency="jpy")
+
+    body = api_client.get(f"{LIST_URL}{concert.pk}/").json()
+
+    assert body["timezone"] == "Asia/Tokyo"
+    assert body["starts_at"].endswith("Z")
+    assert body["categories"][0]["price"] == "8800.00"
+    assert body["categories"][0]["currency"] == "jpy"
 
 
 def test_list_is_published_only_and_soonest_first(api_client, make_concert):

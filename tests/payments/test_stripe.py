@@ -56,6 +56,34 @@ def test_zero_decimal_currency_is_sent_in_whole_units(stripe_http, user):
     assert _form(stripe_http.calls[0].request)["amount"] == ["5000"]
 
 
+def test_three_decimal_currency_is_sent_in_thousandths(stripe_http, user):
+    booking = BookingFactory(
+        user=user, quantity=2, category__price=Decimal("12.50"), category__currency="kwd"
+    )
+    stub_intent_create(stripe_http, booking=booking, amount=25000, currency="kwd")
+
+    payment = services.payment_intent_create(booking=booking)
+
+    assert _form(stripe_http.calls[0].request)["amount"] == ["25000"]
+    assert payment.amount == Decimal("25.00")
+
+
+def test_checkout_asks_stripe_to_email_the_receipt_to_the_fan(stripe_http, booking):
+    stub_intent_create(stripe_http, booking=booking)
+
+    checkout_services.booking_payment_start(booking=booking)
+
+    assert _form(stripe_http.calls[0].request)["receipt_email"] == [booking.user.email]
+
+
+def test_no_receipt_email_is_sent_when_none_is_given(stripe_http, booking):
+    stub_intent_create(stripe_http, booking=booking)
+
+    services.payment_intent_create(booking=booking)
+
+    assert "receipt_email" not in _form(stripe_http.calls[0].request)
+
+
 def test_creating_the_intent_again_returns_the_same_one_without_asking_stripe(stripe_http, booking):
     stub_intent_create(stripe_http, booking=booking)
 

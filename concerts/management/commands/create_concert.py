@@ -1,9 +1,10 @@
-"""manage.py create_concert NAME --venue V --starts-at ISO [--sale-starts-at ISO]
---category "NAME:PRICE:SEATS" [...]: a published concert; prints its id."""
+"""manage.py create_concert NAME --venue V [--timezone ZONE] --starts-at ISO
+[--sale-starts-at ISO] --category "NAME:PRICE:SEATS" [...]: a published concert; prints its id."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import zoneinfo
+from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -12,14 +13,15 @@ from django.utils import timezone
 
 from concerts.models import Concert, TicketCategory
 from concerts.services import CategorySpec, concert_create
+from config.formatting import available_timezones, is_iso_currency
 
 CATEGORY_NAME_MAX = TicketCategory._meta.get_field("name").max_length
 CONCERT_NAME_MAX = Concert._meta.get_field("name").max_length
 MAX_PRICE = Decimal("99999999.99")  # what DecimalField(max_digits=10, decimal_places=2) holds
 
 
-def parse_when(value: str, option: str) -> datetime:
-    """ISO 8601; a time without an offset is taken as UTC."""
+def parse_when(value: str, option: str, zone: tzinfo) -> datetime:
+    """ISO 8601; a time without an offset is the venue's wall clock (zone)."""
     try:
         when = datetime.fromisoformat(value.strip())
     except ValueError:
@@ -27,7 +29,7 @@ def parse_when(value: str, option: str) -> datetime:
             f"{option}: {value!r} is not an ISO 8601 date-time, e.g. 2026-12-31T20:00:00+00:00"
         ) from None
     if timezone.is_naive(when):
-        when = when.replace(tzinfo=UTC)
+        when = when.replace(tzinfo=zone)
     return when
 
 
@@ -77,7 +79,14 @@ class Command(BaseCommand):
         parser.add_argument("name", help="Concert name")
         parser.add_argument("--venue", required=True)
         parser.add_argument(
-            "--starts-at", required=True, help="ISO 8601; without an offset it means UTC"
+            "--timezone",
+            default="UTC",
+            help="The venue's IANA time zone, e.g. Europe/London (default UTC)",
+        )
+        parser.add_argument(
+            "--starts-at",
+            required=True,
+            help="ISO 8601; without an offset it is the venue's local time (--timezone)",
         )
         parser.add_argument(
             "--sale-starts-at", help="ISO 8601 (default: now); must be before --starts-at"
@@ -102,11 +111,19 @@ class Command(BaseCommand):
         if not venue:
             raise CommandError("--venue cannot be empty")
         currency = options["currency"].strip().lower()
-        if len(currency) != 3 or not currency.isalpha() or not currency.isascii():
-            raise CommandError(f"--currency {options['currency']!r}: use a 3-letter code, e.g. usd")
-        starts_at = parse_when(options["starts_at"], "--starts-at")
+        if not (currency.isascii() and is_iso_currency(currency)):
+            raise CommandError(
+                f"--currency {options['currency']!r}: use a 3-letter code from ISO 4217, e.g. usd, gbp, jpy"
+            )
+        zone_name = options["timezone"].strip()
+        if zone_name not in available_timezones():
+            raise CommandError(
+                f"--timezone {zone_name!r}: use an IANA zone name, e.g. America/Los_Angeles"
+            )
+        zone = zoneinfo.ZoneInfo(zone_name)
+        starts_at = parse_when(options["starts_at"], "--starts-at", zone)
         if options["sale_starts_at"]:
-            sale_starts_at = parse_when(options["sale_starts_at"], "--sale-starts-at")
+            sale_starts_at = parse_when(options["sale_starts_at"], "--sale-starts-at", zone)
         elif starts_at > timezone.now():
             sale_starts_at = timezone.now()  # on sale right away
         else:
@@ -124,6 +141,7 @@ class Command(BaseCommand):
             concert = concert_create(
                 name=name,
                 venue=venue,
+                timezone=zone_name,
                 description=options["description"],
                 starts_at=starts_at,
                 sale_starts_at=sale_starts_at,

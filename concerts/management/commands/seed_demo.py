@@ -6,8 +6,9 @@ demonstrates (e.g. the "sale opens in 3 days" one, a week later) gets its dates 
 forward again; seats are never touched once created.
 """
 
+import zoneinfo
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -29,7 +30,9 @@ class DemoConcert:
     name: str
     venue: str
     description: str
-    starts_in: timedelta
+    timezone: str  # the venue's
+    starts_in_days: int  # the show is that many days ahead, at local_start in the venue's zone
+    local_start: time
     sale_starts_in: timedelta  # negative: the sale opened that long ago
     categories: tuple[CategorySpec, ...]
     available: dict[str, int] = field(default_factory=dict)  # category -> seats left
@@ -41,12 +44,14 @@ DEMO_CONCERTS = (
         slug="neon-harbor-live",
         name="Neon Harbor: Tidal Lights Tour",
         venue="Riverside Arena, Portland",
+        timezone="America/Los_Angeles",
         description=(
             "The synth-pop trio brings its Tidal Lights tour home for one night only: "
             "the new album in full, the early hits, and a light show built for the arena.\n\n"
             "Doors open at 18:30. Support from Paper Satellites."
         ),
-        starts_in=timedelta(days=21, hours=3),
+        starts_in_days=21,
+        local_start=time(20, 0),
         sale_starts_in=-timedelta(hours=1),
         categories=(
             CategorySpec("Floor (standing)", Decimal("120.00"), 2000),
@@ -57,28 +62,32 @@ DEMO_CONCERTS = (
     DemoConcert(
         slug="maya-okafor-quartet-midnight-sessions",
         name="Maya Okafor Quartet: Midnight Sessions",
-        venue="Harbourside Jazz Club, Seattle",
+        venue="Harbourside Jazz Club, London",
+        timezone="Europe/London",
         description=(
             "Two sets of late-night jazz from the Grammy-nominated pianist and her quartet, "
             "with songs from the upcoming record 'Lanterns'.\n\nTable seating includes "
             "table service. Standing tickets are at the bar."
         ),
-        starts_in=timedelta(days=40, hours=4),
+        starts_in_days=40,
+        local_start=time(21, 30),
         sale_starts_in=timedelta(days=3),
         categories=(
-            CategorySpec("Table seating", Decimal("95.00"), 120),
-            CategorySpec("Standing", Decimal("45.00"), 380),
+            CategorySpec("Table seating", Decimal("75.00"), 120, currency="gbp"),
+            CategorySpec("Standing", Decimal("35.00"), 380, currency="gbp"),
         ),
     ),
     DemoConcert(
         slug="static-bloom-farewell",
         name="Static Bloom: The Farewell Show",
         venue="The Foundry, Chicago",
+        timezone="America/Chicago",
         description=(
             "Fifteen years, four albums, one last night. Static Bloom play their final show "
             "in the room where it started."
         ),
-        starts_in=timedelta(days=12, hours=2),
+        starts_in_days=12,
+        local_start=time(20, 0),
         sale_starts_in=-timedelta(days=10),
         categories=(
             CategorySpec("General admission", Decimal("65.00"), 800),
@@ -89,16 +98,18 @@ DEMO_CONCERTS = (
     DemoConcert(
         slug="lucia-ferrer-guitarra",
         name="Lucía Ferrer: Guitarra",
-        venue="Teatro Municipal, San Diego",
+        venue="Kioi Hall, Tokyo",
+        timezone="Asia/Tokyo",
         description=(
             "An intimate evening of Spanish classical and flamenco guitar, from Tárrega "
             "to Ferrer's own compositions."
         ),
-        starts_in=timedelta(days=8, hours=1),
+        starts_in_days=8,
+        local_start=time(19, 0),
         sale_starts_in=-timedelta(days=20),
         categories=(
-            CategorySpec("Stalls", Decimal("55.00"), 600),
-            CategorySpec("Circle", Decimal("40.00"), 300),
+            CategorySpec("Stalls", Decimal("8800"), 600, currency="jpy"),
+            CategorySpec("Circle", Decimal("6600"), 300, currency="jpy"),
         ),
         available={"Stalls": 41, "Circle": 12},
     ),
@@ -106,13 +117,22 @@ DEMO_CONCERTS = (
         slug="winter-solstice-choir",
         name="Winter Solstice Choir (draft)",
         venue="St. Mark's Cathedral, Seattle",
+        timezone="America/Los_Angeles",
         description="Not published yet: an example of a concert staff are still preparing.",
-        starts_in=timedelta(days=60),
+        starts_in_days=60,
+        local_start=time(19, 30),
         sale_starts_in=timedelta(days=30),
         categories=(CategorySpec("Nave", Decimal("30.00"), 400),),
         published=False,
     ),
 )
+
+
+def venue_evening(demo: DemoConcert, now: datetime) -> datetime:
+    """The show's start: starts_in_days from today, at local_start on the venue's clock."""
+    zone = zoneinfo.ZoneInfo(demo.timezone)
+    day = now.astimezone(zone).date() + timedelta(days=demo.starts_in_days)
+    return datetime.combine(day, demo.local_start, tzinfo=zone)
 
 
 class Command(BaseCommand):
@@ -155,8 +175,9 @@ class Command(BaseCommand):
         concert = concert_create(
             name=demo.name,
             venue=demo.venue,
+            timezone=demo.timezone,
             description=demo.description,
-            starts_at=now + demo.starts_in,
+            starts_at=venue_evening(demo, now),
             sale_starts_at=now + demo.sale_starts_in,
             categories=demo.categories,
             published=demo.published,
@@ -176,6 +197,8 @@ class Command(BaseCommand):
         if not drifted or concert.bookings.exists():
             return False
         Concert.objects.filter(pk=concert.pk).update(
-            starts_at=now + demo.starts_in, sale_starts_at=now + demo.sale_starts_in
+            starts_at=venue_evening(demo, now),
+            sale_starts_at=now + demo.sale_starts_in,
+            timezone=demo.timezone,
         )
         return True
