@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from config.admin_site import admin_site_for_staff
 from config.api import api_not_found
 
 # API prefixes carry no trailing slash: each app's api_urls.py uses config.api.api_path,
@@ -27,7 +28,7 @@ api_v1 = [
 
 urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=f"/{settings.STATIC_URL}img/favicon.svg")),
-    path("admin/", admin.site.urls),
+    path("admin/", admin_site_for_staff(admin.site).urls),
     path("api/v1/", include(api_v1)),
     path("", include("config.site_urls")),
 ]
