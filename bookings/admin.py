@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
+from django.utils.html import format_html
 
 from bookings import selectors, services
 from bookings.errors import BookingNotConfirmed
@@ -47,15 +48,16 @@ class BookingAdmin(admin.ModelAdmin):
     # Eight columns fit a 1280 px screen; expiry and refund times are on the change page
     # and in the filters.
     list_display = (
-        "reference",
-        "user",
-        "concert",
-        "category",
+        "reference_display",
+        "fan",
+        "concert_name",
+        "category_name",
         "quantity",
         "total",
         "status",
         "created_at",
     )
+    list_display_links = ("reference_display",)
     list_filter = ("status", "concert", ("refunded_at", admin.EmptyFieldListFilter), "created_at")
     search_fields = ("reference", "user__email", "concert__name", "tickets__code")
     list_select_related = ("user", "concert", "category")
@@ -89,9 +91,29 @@ class BookingAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
+    @admin.display(description="reference", ordering="reference")
+    def reference_display(self, booking: Booking) -> str:
+        return format_html('<span style="white-space: nowrap">{}</span>', booking.reference)
+
+    @admin.display(description="fan", ordering="user__email")
+    def fan(self, booking: Booking) -> str:
+        return booking.user.email
+
+    @admin.display(description="concert", ordering="concert__name")
+    def concert_name(self, booking: Booking) -> str:
+        return booking.concert.name
+
+    @admin.display(description="category", ordering="category__name")
+    def category_name(self, booking: Booking) -> str:
+        return booking.category.name
+
     @admin.display(description="total", ordering="total_amount")
     def total(self, booking: Booking) -> str:
-        return f"{booking.total_amount} {booking.currency.upper()}"
+        return format_html(
+            '<span style="white-space: nowrap">{} {}</span>',
+            booking.total_amount,
+            booking.currency.upper(),
+        )
 
     @admin.action(description="Resend tickets by email (confirmed bookings)")
     def resend_tickets(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:

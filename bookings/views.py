@@ -138,12 +138,12 @@ CHECKIN_RESULTS = {
     errors.TicketWrongConcert.code: (
         "danger",
         "Wrong concert",
-        "This ticket is for another concert. Do not admit.",
+        "Do not admit: send them to the right door.",
     ),
     errors.OutsideDoorWindow.code: (
         "danger",
         "Doors not open",
-        "This concert's doors are not open now. Do not admit yet.",
+        "Do not admit now.",
     ),
     Ticket.Status.VALID: ("info", "Check-in undone", "The ticket is valid again."),
     errors.TicketNotCheckedIn.code: ("warn", "Nothing to undo", "This ticket is not checked in."),
