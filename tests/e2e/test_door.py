@@ -97,10 +97,16 @@ def test_a_ticket_is_refused_at_the_wrong_concerts_door_and_a_typed_code_admitte
         assert [e.user_id for e in audit_entries(admitted_ticket)] == [staff.pk]
 
     # The admin's lists fit a 1280 px screen; cancel with refund asks first, with a reason.
-    page.goto("/admin/concerts/concert/")
-    journey.step(page, "admin concerts list")
-    page.goto("/admin/bookings/booking/")
-    journey.step(page, "admin bookings list")
+    for changelist in ("/admin/concerts/concert/", "/admin/bookings/booking/"):
+        page.goto(changelist)
+        assert page.viewport_size["width"] == 1280
+        # no horizontal scrolling: every column is on screen
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        assert (
+            page.evaluate("document.querySelector('#result_list').getBoundingClientRect().right")
+            <= 1280
+        )
+        journey.step(page, f"admin list {changelist.split('/')[-2]}")
     page.goto(f"/admin/bookings/booking/?q={booking.reference}")
     page.locator("#result_list tbody tr").filter(has_text=booking.reference).get_by_role(
         "checkbox"
