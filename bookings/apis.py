@@ -23,6 +23,7 @@ from bookings import selectors, services
 from bookings.models import Booking, Ticket
 from bookings.presenters import iso_datetime, ticket_summary
 from config.api import error_response as _error
+from config.audit import audit_log
 from config.errors import DomainError
 from config.fastapi import domain_error_json, json_object_body, json_response, positive_id
 from config.fastapi import token_user_id as _token_user_id
@@ -161,20 +162,27 @@ class IsStaff(permissions.BasePermission):
         return bool(request.user and request.user.is_authenticated and request.user.is_staff)
 
 
+class CheckinTicketSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    status = serializers.CharField()
+    category = serializers.CharField()
+    seat_label = serializers.CharField(allow_null=True)
+    booking_reference = serializers.CharField()
+    concert = serializers.CharField()
+    holder = serializers.CharField()
+
+
 class CheckinApi(APIView):
     permission_classes = [IsStaff]
 
     class InputSerializer(serializers.Serializer):
         code = serializers.CharField(max_length=200, trim_whitespace=True)
+        # Optional for API compatibility; the door page always sends it. With it, a ticket
+        # of another concert or outside its door window is refused.
+        concert_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+        door = serializers.CharField(max_length=40, required=False, allow_blank=True)
 
-    class TicketSerializer(serializers.Serializer):
-        code = serializers.CharField()
-        status = serializers.CharField()
-        category = serializers.CharField()
-        seat_label = serializers.CharField(allow_null=True)
-        booking_reference = serializers.CharField()
-        concert = serializers.CharField()
-        holder = serializers.CharField()
+    TicketSerializer = CheckinTicketSerializer
 
     @extend_schema(
         operation_id="checkin",
@@ -185,7 +193,7 @@ class CheckinApi(APIView):
                 name="CheckinResult",
                 fields={
                     "result": serializers.ChoiceField(choices=[Ticket.Status.CHECKED_IN.value]),
-                    "ticket": TicketSerializer(),
+                    "ticket": CheckinTicketSerializer(),
                     "checked_in_at": serializers.DateTimeField(),
                 },
             ),
@@ -194,10 +202,14 @@ class CheckinApi(APIView):
             403: _error("Not staff", "permission_denied"),
             404: _error("No ticket has this code", "unknown_ticket"),
             409: _error(
-                "Already checked in (the body has `checked_in_at` and `ticket`), or the "
-                "ticket is void (its booking was cancelled)",
+                "Already checked in (the body has `checked_in_at` and `ticket`), the "
+                "ticket is void (its booking was cancelled), for another concert than "
+                "`concert_id` (the body has `concert`), or the concert's doors are not "
+                "open now (`doors_open_at`, `doors_close_at`)",
                 "already_checked_in",
                 "ticket_void",
+                "wrong_concert",
+                "outside_door_window",
             ),
         },
         tags=["checkin"],
@@ -205,7 +217,10 @@ class CheckinApi(APIView):
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        ticket = services.ticket_check_in(code=serializer.validated_data["code"])
+        data = serializer.validated_data
+        ticket = services.ticket_check_in(
+            code=data["code"], concert_id=data.get("concert_id"), door=data.get("door", "")
+        )
         return Response(
             {
                 "result": Ticket.Status.CHECKED_IN,
@@ -239,3 +254,73 @@ def booking_create_fast(request: HttpRequest) -> HttpResponse | None:
     except DomainError as error:
         return domain_error_json(error)
     return json_response(booking_data(booking), status=status.HTTP_201_CREATED)
+
+
+class CheckinUndoApi(APIView):
+    permission_classes = [IsStaff]
+
+    class InputSerializer(serializers.Serializer):
+        code = serializers.CharField(max_length=200, trim_whitespace=True)
+
+    @extend_schema(
+        operation_id="checkin_undo",
+        summary="Undo a check-in made by mistake (staff only; written to the audit log)",
+        request=InputSerializer,
+        responses={
+            200: inline_serializer(
+                name="CheckinUndoResult",
+                fields={
+                    "result": serializers.ChoiceField(choices=[Ticket.Status.VALID.value]),
+                    "ticket": CheckinTicketSerializer(),
+                },
+            ),
+            400: _error("Bad input", "invalid"),
+            401: UNAUTHENTICATED,
+            403: _error("Not staff", "permission_denied"),
+            404: _error("No ticket has this code", "unknown_ticket"),
+            409: _error(
+                "The ticket is not checked in, or is void", "not_checked_in", "ticket_void"
+            ),
+        },
+        tags=["checkin"],
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ticket = services.ticket_check_in_undo(code=serializer.validated_data["code"])
+        audit_log(user=request.user, obj=ticket, message=services.CHECKIN_UNDO_AUDIT)
+        return Response({"result": Ticket.Status.VALID, "ticket": ticket_summary(ticket)})
+
+
+class CheckinStatsApi(APIView):
+    permission_classes = [IsStaff]
+
+    class InputSerializer(serializers.Serializer):
+        concert_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+    @extend_schema(
+        operation_id="checkin_stats",
+        summary="Live door counts of a concert: tickets checked in and sold (not void)",
+        parameters=[InputSerializer],
+        responses={
+            200: inline_serializer(
+                name="CheckinStats",
+                fields={
+                    "concert_id": serializers.IntegerField(),
+                    "checked_in": serializers.IntegerField(),
+                    "sold": serializers.IntegerField(),
+                },
+            ),
+            400: _error("Bad input", "invalid"),
+            401: UNAUTHENTICATED,
+            403: _error("Not staff", "permission_denied"),
+        },
+        tags=["checkin"],
+    )
+    def get(self, request):
+        serializer = self.InputSerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        concert_id = serializer.validated_data["concert_id"]
+        return Response(
+            {"concert_id": concert_id, **selectors.checkin_stats(concert_id=concert_id)}
+        )

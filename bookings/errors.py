@@ -60,3 +60,18 @@ class TicketAlreadyCheckedIn(DomainError):
 class TicketVoid(DomainError):
     code = "ticket_void"
     default_message = "This ticket is void (its booking was cancelled)."
+
+
+class TicketWrongConcert(DomainError):
+    code = "wrong_concert"
+    default_message = "This ticket is for another concert: {concert}."
+
+
+class OutsideDoorWindow(DomainError):
+    code = "outside_door_window"
+    default_message = "The doors for this concert are not open now (open {opens} to {closes})."
+
+
+class TicketNotCheckedIn(DomainError):
+    code = "not_checked_in"
+    default_message = "This ticket is not checked in: there is nothing to undo."

@@ -34,3 +34,22 @@ class CheckinForm(forms.Form):
             }
         ),
     )
+
+
+class DoorForm(forms.Form):
+    """Which concert (and, optionally, which entrance) this check-in device serves."""
+
+    concert = forms.TypedChoiceField(coerce=int, label="Concert")
+    door = forms.CharField(
+        max_length=40,
+        required=False,
+        label="Door or entrance (optional)",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "e.g. North gate"}),
+    )
+
+    def __init__(self, *args, concerts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["concert"].choices = [
+            (concert.pk, f"{concert.name} · {concert.venue} · {concert.starts_at:%d %b %H:%M}")
+            for concert in concerts
+        ]

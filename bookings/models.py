@@ -12,9 +12,43 @@ def new_reference() -> str:
     return "BO-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 
 
+# Ticket codes in Crockford base32: no I, L, O or U, so a code read aloud or typed from
+# paper cannot be misread. 16 symbols carry 80 bits from the OS's CSPRNG (unguessable),
+# grouped XXXX-XXXX-XXXX-XXXX for reading. Codes issued before (token_urlsafe, 22
+# characters, case-sensitive) keep working: they are looked up exactly as stored.
+TICKET_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+TICKET_CODE_SYMBOLS = 16
+TICKET_CODE_GROUP = 4
+# What people type for a symbol the alphabet leaves out (Crockford's decoding rules).
+_TICKET_CODE_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def _group(symbols: str) -> str:
+    return "-".join(
+        symbols[i : i + TICKET_CODE_GROUP] for i in range(0, len(symbols), TICKET_CODE_GROUP)
+    )
+
+
 def new_ticket_code() -> str:
-    """128 bits from the OS's CSPRNG, URL-safe: unguessable and fits a small QR code."""
-    return secrets.token_urlsafe(16)
+    return _group("".join(secrets.choice(TICKET_CODE_ALPHABET) for _ in range(TICKET_CODE_SYMBOLS)))
+
+
+def ticket_code_normalise(typed: str) -> str | None:
+    """The stored form of a typed or scanned Crockford code (any case, spaces or dashes
+    anywhere, O for 0, I or L for 1), or None when it cannot be one of ours."""
+    symbols = "".join(typed.split()).replace("-", "").upper().translate(_TICKET_CODE_LOOKALIKES)
+    if len(symbols) != TICKET_CODE_SYMBOLS or any(c not in TICKET_CODE_ALPHABET for c in symbols):
+        return None
+    return _group(symbols)
+
+
+def ticket_code_candidates(typed: str) -> set[str]:
+    """The stored codes a typed code may stand for: itself as given (a code of the old
+    format is case-sensitive) and its normalised Crockford form. The two formats differ in
+    length, so at most one ticket matches."""
+    exact = typed.strip()
+    normalised = ticket_code_normalise(typed)
+    return {exact, normalised} if normalised else {exact}
 
 
 class Booking(models.Model):
@@ -84,6 +118,8 @@ class Ticket(models.Model):
     seat_label = models.CharField(max_length=32, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.VALID)
     checked_in_at = models.DateTimeField(null=True, blank=True)
+    # Which entrance admitted it (free text the door staff chose; empty: not said).
+    checked_in_door = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet, Sum
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
 
 from bookings import errors
 from bookings.models import Booking, Ticket
+from concerts.models import Concert
 
 # Ids beyond a bigint would make PostgreSQL refuse the query; they exist nowhere anyway.
 MAX_ID = 2**63 - 1
@@ -108,3 +113,42 @@ def fan_tickets_held(
     if exclude_booking_id is not None:
         bookings = bookings.exclude(pk=exclude_booking_id)
     return bookings.aggregate(total=Sum("quantity", default=0))["total"]
+
+
+# --- the door ----------------------------------------------------------------------------
+
+
+def door_window(*, concert: Concert) -> tuple[datetime, datetime]:
+    """When the door admits this concert's tickets: from doors_open_at (or
+    CHECKIN_OPENS_BEFORE_MINUTES before the start) to CHECKIN_CLOSES_AFTER_MINUTES after."""
+    opens = concert.doors_open_at or concert.starts_at - timedelta(
+        minutes=settings.CHECKIN_OPENS_BEFORE_MINUTES
+    )
+    return opens, concert.starts_at + timedelta(minutes=settings.CHECKIN_CLOSES_AFTER_MINUTES)
+
+
+def concerts_for_the_door(*, now: datetime | None = None) -> list[Concert]:
+    """Concerts a door may serve: those whose door window has not closed, soonest first,
+    plus those of the last day (a late undo); the door picker lists them."""
+    now = now or timezone.now()
+    since = now - timedelta(minutes=settings.CHECKIN_CLOSES_AFTER_MINUTES) - timedelta(days=1)
+    return list(Concert.objects.filter(starts_at__gte=since).order_by("starts_at", "id")[:50])
+
+
+def checkin_stats(*, concert_id: int) -> dict[str, int]:
+    """Checked-in and sold (not void) tickets of a concert, in one query."""
+    counts = Ticket.objects.filter(booking__concert_id=concert_id).aggregate(
+        sold=Count("id", filter=~Q(status=Ticket.Status.VOID)),
+        checked_in=Count("id", filter=Q(status=Ticket.Status.CHECKED_IN)),
+    )
+    return {"checked_in": counts["checked_in"], "sold": counts["sold"]}
+
+
+def attendees_for_concert(*, concert_id: int) -> QuerySet[Booking]:
+    """Every booking of a concert with its fan, category and tickets (three queries)."""
+    return (
+        Booking.objects.filter(concert_id=concert_id)
+        .select_related("user", "category")
+        .prefetch_related(Prefetch("tickets", queryset=Ticket.objects.order_by("id")))
+        .order_by("created_at", "id")
+    )

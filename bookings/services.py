@@ -22,7 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from bookings import errors, selectors
-from bookings.models import Booking, Ticket
+from bookings.models import Booking, Ticket, ticket_code_candidates
 from bookings.presenters import iso_datetime, ticket_summary
 from concerts.errors import CategoryNotFound
 from concerts.models import TicketCategory
@@ -310,26 +310,55 @@ def booking_email_deliver_refund(payload: dict) -> None:
 # --- check-in --------------------------------------------------------------------------
 
 
-def ticket_check_in(*, code: str) -> Ticket:
-    """Admit a ticket at the door, once.
-
-    One conditional UPDATE on the ticket's own row (valid -> checked_in), so two doors
-    scanning the same ticket at the same moment admit it once: the other gets
-    TicketAlreadyCheckedIn with the time. TicketVoid for a cancelled booking's ticket,
-    UnknownTicket for a code we never issued.
-    """
-    code = (code or "").strip()
-    now = timezone.now()
-    admitted = Ticket.objects.filter(code=code, status=Ticket.Status.VALID).update(
-        status=Ticket.Status.CHECKED_IN, checked_in_at=now
-    )
-    ticket = (
+def _ticket_for_door(*, code: str) -> Ticket | None:
+    return (
         Ticket.objects.select_related("booking__user", "booking__concert", "booking__category")
-        .filter(code=code)
+        .filter(code__in=ticket_code_candidates(code or ""))
         .first()
     )
+
+
+def ticket_check_in(
+    *, code: str, concert_id: int | None = None, door: str = "", now: datetime | None = None
+) -> Ticket:
+    """Admit a ticket at the door, once.
+
+    The code is matched as typed (old codes) or in its normalised Crockford form (any case,
+    spaces, dashes, O/I/L look-alikes). One conditional UPDATE on the ticket's own row
+    (valid -> checked_in), so two doors scanning the same ticket at the same moment admit
+    it once: the other gets TicketAlreadyCheckedIn with the time. UnknownTicket for a code
+    we never issued. When the door says which concert it serves (`concert_id`), a ticket
+    of another concert is TicketWrongConcert (before anything else: it is the wrong
+    queue, whatever its state) and one outside its door window OutsideDoorWindow; without
+    it (API clients older than the door picker) neither is checked. TicketVoid for a
+    cancelled booking's ticket.
+    """
+    now = now or timezone.now()
+    ticket = _ticket_for_door(code=code)
     if ticket is None:
         raise errors.UnknownTicket()
+    concert = ticket.booking.concert
+    if concert_id is not None:
+        if concert.pk != concert_id:
+            raise errors.TicketWrongConcert(
+                errors.TicketWrongConcert.default_message.format(concert=concert.name),
+                concert=concert.name,
+                ticket=ticket_summary(ticket),
+            )
+        opens, closes = selectors.door_window(concert=concert)
+        if not opens <= now <= closes:
+            raise errors.OutsideDoorWindow(
+                errors.OutsideDoorWindow.default_message.format(
+                    opens=_local_time(opens), closes=_local_time(closes)
+                ),
+                doors_open_at=iso_datetime(opens),
+                doors_close_at=iso_datetime(closes),
+                ticket=ticket_summary(ticket),
+            )
+    admitted = Ticket.objects.filter(pk=ticket.pk, status=Ticket.Status.VALID).update(
+        status=Ticket.Status.CHECKED_IN, checked_in_at=now, checked_in_door=door[:40]
+    )
+    ticket.refresh_from_db(fields=["status", "checked_in_at", "checked_in_door"])
     if admitted:
         return ticket
     if ticket.status == Ticket.Status.CHECKED_IN:
@@ -338,3 +367,45 @@ def ticket_check_in(*, code: str) -> Ticket:
             ticket=ticket_summary(ticket),
         )
     raise errors.TicketVoid(ticket=ticket_summary(ticket))
+
+
+# What the staff edge writes to the audit log when it undoes a check-in.
+CHECKIN_UNDO_AUDIT = "Check-in undone at the door (admitted by mistake)."
+
+
+def ticket_check_in_undo(*, code: str) -> Ticket:
+    """Undo an admission made by mistake: checked_in -> valid in one conditional UPDATE, so
+    of two staff undoing at once one wins and the other gets TicketNotCheckedIn (as does a
+    ticket never admitted). UnknownTicket, TicketVoid. The caller writes the audit entry."""
+    ticket = _ticket_for_door(code=code)
+    if ticket is None:
+        raise errors.UnknownTicket()
+    undone = Ticket.objects.filter(pk=ticket.pk, status=Ticket.Status.CHECKED_IN).update(
+        status=Ticket.Status.VALID, checked_in_at=None, checked_in_door=""
+    )
+    ticket.refresh_from_db(fields=["status", "checked_in_at", "checked_in_door"])
+    if undone:
+        return ticket
+    if ticket.status == Ticket.Status.VOID:
+        raise errors.TicketVoid(ticket=ticket_summary(ticket))
+    raise errors.TicketNotCheckedIn(ticket=ticket_summary(ticket))
+
+
+def _local_time(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%d %b %H:%M")
+
+
+def booking_resend_tickets(*, booking_id: int) -> Booking:
+    """Email a confirmed booking's tickets again (a fan lost the email): the same task the
+    confirmation schedules, after commit. BookingNotFound; BookingNotConfirmed otherwise."""
+    from bookings.tasks import send_booking_confirmation_email
+
+    booking = Booking.objects.filter(pk=booking_id).first()
+    if booking is None:
+        raise errors.BookingNotFound()
+    if booking.status != Booking.Status.CONFIRMED:
+        raise errors.BookingNotConfirmed("Only a confirmed booking has tickets to send.")
+    transaction.on_commit(
+        lambda: send_booking_confirmation_email.delay(booking_id=booking.pk), robust=True
+    )
+    return booking

@@ -12,14 +12,16 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bookings import documents, errors, selectors, services
-from bookings.forms import CheckinForm, SelectSeatsForm
+from bookings.forms import CheckinForm, DoorForm, SelectSeatsForm
 from bookings.models import Booking, Ticket
 from bookings.presenters import booking_status_badge, ticket_summary
 from bookings.qr import ticket_qr_svg
 from concerts.errors import ConcertNotFound
+from concerts.models import Concert
 from concerts.selectors import concert_get
+from config.audit import audit_log
 from config.errors import DomainError
-from config.views import messages_add_error
+from config.views import message_for_error, messages_add_error
 from queueing import services as queue_services
 
 
@@ -170,38 +172,101 @@ CHECKIN_RESULTS = {
         "Unknown ticket",
         "No ticket has this code. Do not admit.",
     ),
+    errors.TicketWrongConcert.code: (
+        "danger",
+        "Wrong concert",
+        "Do not admit: send them to the right door.",
+    ),
+    errors.OutsideDoorWindow.code: (
+        "danger",
+        "Doors not open",
+        "Do not admit now.",
+    ),
+    Ticket.Status.VALID: ("info", "Check-in undone", "The ticket is valid again."),
+    errors.TicketNotCheckedIn.code: ("warn", "Nothing to undo", "This ticket is not checked in."),
 }
+CHECKIN_REFUSALS = (
+    errors.TicketVoid,
+    errors.UnknownTicket,
+    errors.TicketWrongConcert,
+    errors.OutsideDoorWindow,
+    errors.TicketNotCheckedIn,
+)
+
+
+def _door(request) -> tuple[DoorForm, Concert | None, str]:
+    """The concert and door this device serves, from the query string (?concert=&door=)."""
+    concerts = selectors.concerts_for_the_door()
+    door_form = DoorForm(request.GET or None, concerts=concerts)
+    if not door_form.is_valid():
+        return door_form, None, ""
+    concert_id = door_form.cleaned_data["concert"]
+    concert = next(c for c in concerts if c.pk == concert_id)
+    return door_form, concert, door_form.cleaned_data["door"]
+
+
+def _checkin_result(*, code: str, concert: Concert, door: str, undo: bool, user) -> dict:
+    ticket, checked_in_at, message = None, None, None
+    try:
+        if undo:
+            ticket_row = services.ticket_check_in_undo(code=code)
+            audit_log(user=user, obj=ticket_row, message=services.CHECKIN_UNDO_AUDIT)
+            outcome = Ticket.Status.VALID
+        else:
+            ticket_row = services.ticket_check_in(code=code, concert_id=concert.pk, door=door)
+            outcome = Ticket.Status.CHECKED_IN
+            checked_in_at = ticket_row.checked_in_at
+        ticket = ticket_summary(ticket_row)
+    except errors.TicketAlreadyCheckedIn as exc:
+        outcome, ticket = exc.code, exc.extra.get("ticket")
+        checked_in_at = parse_datetime(exc.extra.get("checked_in_at") or "")
+    except CHECKIN_REFUSALS as exc:
+        outcome, ticket, message = exc.code, exc.extra.get("ticket"), message_for_error(exc)
+    tone, title, advice = CHECKIN_RESULTS[outcome]
+    return {
+        "outcome": outcome,
+        "admitted": outcome == Ticket.Status.CHECKED_IN,
+        "already_checked_in": outcome == errors.TicketAlreadyCheckedIn.code,
+        "tone": tone,
+        "title": title,
+        "advice": advice,
+        "detail": message,
+        "ticket": ticket,
+        "code": code,
+        "checked_in_at": checked_in_at,
+    }
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def checkin(request):
+    """The door: pick the concert (and door) once, then scan or type codes. Every result
+    is one large banner; an admission can be undone at once (written to the audit log)."""
     if not request.user.is_staff:
         raise PermissionDenied
+    door_form, concert, door = _door(request)
+    if concert is None:
+        return render(request, "bookings/checkin.html", {"door_form": door_form})
     form = CheckinForm(request.POST or None)
     result = None
     if request.method == "POST" and form.is_valid():
-        code = form.cleaned_data["code"]
-        ticket, checked_in_at = None, None
-        try:
-            ticket_row = services.ticket_check_in(code=code)
-            outcome = Ticket.Status.CHECKED_IN
-            ticket, checked_in_at = ticket_summary(ticket_row), ticket_row.checked_in_at
-        except errors.TicketAlreadyCheckedIn as exc:
-            outcome, ticket = exc.code, exc.extra.get("ticket")
-            checked_in_at = parse_datetime(exc.extra.get("checked_in_at") or "")
-        except (errors.TicketVoid, errors.UnknownTicket) as exc:
-            outcome, ticket = exc.code, exc.extra.get("ticket")
-        tone, title, advice = CHECKIN_RESULTS[outcome]
-        result = {
-            "outcome": outcome,
-            "already_checked_in": outcome == errors.TicketAlreadyCheckedIn.code,
-            "tone": tone,
-            "title": title,
-            "advice": advice,
-            "ticket": ticket,
-            "code": code,
-            "checked_in_at": checked_in_at,
-        }
+        result = _checkin_result(
+            code=form.cleaned_data["code"],
+            concert=concert,
+            door=door,
+            undo=request.POST.get("action") == "undo",
+            user=request.user,
+        )
         form = CheckinForm()  # empty and focused for the next scan
-    return render(request, "bookings/checkin.html", {"form": form, "result": result})
+    opens, closes = selectors.door_window(concert=concert)
+    context = {
+        "door_form": door_form,
+        "concert": concert,
+        "door": door,
+        "doors_open_at": opens,
+        "doors_close_at": closes,
+        "stats": selectors.checkin_stats(concert_id=concert.pk),
+        "form": form,
+        "result": result,
+    }
+    return render(request, "bookings/checkin.html", context)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -28,6 +29,7 @@ from concerts.services import (
     concerts_publish,
     concerts_unpublish,
 )
+from config.audit import audit_log
 from config.formatting import available_timezones, format_money, format_venue_time
 
 
@@ -135,7 +137,7 @@ class ConcertAdmin(admin.ModelAdmin):
         (
             "Dates",
             {
-                "fields": ["starts_at", "sale_starts_at"],
+                "fields": ["starts_at", "sale_starts_at", "doors_open_at"],
                 "description": "Times are the venue's wall clock, in its time zone (above). "
                 "Fans may join the "
                 "waiting room's pre-queue "
@@ -143,7 +145,9 @@ class ConcertAdmin(admin.ModelAdmin):
             },
         ),
         ("Visibility", {"fields": ["published"]}),
+        ("Box office", {"fields": ["staff_links"]}),
     ]
+    readonly_fields = ["staff_links"]
     save_on_top = True
 
     def get_queryset(self, request):
@@ -186,6 +190,20 @@ class ConcertAdmin(admin.ModelAdmin):
             format_money(concert.revenue, concert.revenue_currency or "usd"),
         )
 
+    @admin.display(description="staff pages")
+    def staff_links(self, concert: Concert) -> str:
+        # By URL name: the pages belong to the queueing and bookings admins.
+        if concert.pk is None:
+            return "Save the concert first."
+        return format_html(
+            '<a href="{}">Live waiting room</a> · <a href="{}">Attendees (CSV)</a> · '
+            '<a href="{}">Bookings</a> · <a href="{}">Check-in door</a>',
+            reverse("admin:queueing_live", args=[concert.pk]),
+            reverse("admin:bookings_attendees_csv", args=[concert.pk]),
+            reverse("admin:bookings_booking_changelist") + f"?concert__id__exact={concert.pk}",
+            reverse("bookings:checkin") + f"?concert={concert.pk}",
+        )
+
     @admin.action(description="Publish selected concerts", permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Concert]) -> None:
         count, refused = concerts_publish(concerts=queryset)
@@ -222,12 +240,13 @@ class ConcertAdmin(admin.ModelAdmin):
                     total_seats=data["total_seats"],
                 )
                 formset.changed_objects.append((category, category_form.changed_data))
+                _audit_category_change(request, category_form)
         for category_form in formset.extra_forms:
             if category_form in deleted or not category_form.has_changed():
                 continue
             data = category_form.cleaned_data
             formset.new_objects.append(
-                category_create(
+                new_category := category_create(
                     concert=formset.instance,
                     name=data["name"],
                     price=data["price"],
@@ -235,6 +254,12 @@ class ConcertAdmin(admin.ModelAdmin):
                     currency=data["currency"],
                     display_order=data["display_order"],
                 )
+            )
+            audit_log(
+                user=request.user,
+                obj=formset.instance,
+                message=f"Category {new_category.name} added: {new_category.total_seats} seats "
+                f"at {new_category.price} {new_category.currency.upper()}.",
             )
         return None
 
@@ -264,3 +289,20 @@ class ConcertAdmin(admin.ModelAdmin):
             # rolled back (the admin view is atomic); tell the staff member to retry.
             self.message_user(request, refused.message, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+
+def _audit_category_change(request: HttpRequest, category_form: forms.ModelForm) -> None:
+    """Seats and prices are what staff must be able to trace: say what moved, from what
+    to what, on the concert's History page."""
+    changes = [
+        f"{field.replace('_', ' ')} {category_form.initial[field]} → "
+        f"{category_form.cleaned_data[field]}"
+        for field in ("total_seats", "price", "currency")
+        if field in category_form.changed_data
+    ]
+    if changes:
+        audit_log(
+            user=request.user,
+            obj=category_form.instance.concert,
+            message=f"Category {category_form.cleaned_data['name']}: {', '.join(changes)}.",
+        )

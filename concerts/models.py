@@ -56,6 +56,12 @@ class Concert(models.Model):
     sale_starts_at = models.DateTimeField(
         help_text="When the waiting room starts admitting fans to buy tickets."
     )
+    doors_open_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the door staff may start admitting ticket holders. Empty: "
+        "CHECKIN_OPENS_BEFORE_MINUTES before the start.",
+    )
     published = models.BooleanField(
         default=False, help_text="Only published concerts are listed and can be booked."
     )

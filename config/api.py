@@ -64,6 +64,9 @@ STATUS_BY_CODE: dict[str, int] = {
     "unknown_ticket": status.HTTP_404_NOT_FOUND,
     "already_checked_in": status.HTTP_409_CONFLICT,
     "ticket_void": status.HTTP_409_CONFLICT,
+    "wrong_concert": status.HTTP_409_CONFLICT,
+    "outside_door_window": status.HTTP_409_CONFLICT,
+    "not_checked_in": status.HTTP_409_CONFLICT,
     # payments
     "payment_not_completed": status.HTTP_402_PAYMENT_REQUIRED,
     "card_declined": status.HTTP_402_PAYMENT_REQUIRED,

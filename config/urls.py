@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from config.admin_site import admin_site_for_staff
 from config.api import api_not_found
 from config.views import favicon
 
@@ -27,7 +28,7 @@ api_v1 = [
 
 urlpatterns = [
     path("favicon.ico", favicon),
-    path("admin/", admin.site.urls),
+    path("admin/", admin_site_for_staff(admin.site).urls),
     path("api/v1/", include(api_v1)),
     re_path(r"^api(/|$)", api_not_found),  # /api/v2/..., /api/x: JSON 404 too
     path("", include("config.site_urls")),

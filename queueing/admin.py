@@ -18,6 +18,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from concerts.models import Concert
+from config.audit import audit_log
 from queueing import selectors, services
 from queueing.models import QueueEntry
 
@@ -97,14 +98,23 @@ class QueueEntryAdmin(admin.ModelAdmin):
             action = request.POST.get("action")
             if action == "pause":
                 services.queue_admission_pause(concert_id=concert.pk)
+                audit_log(user=request.user, obj=concert, message="Waiting room admission paused.")
                 messages.warning(request, "Admission paused: nobody new is let in.")
             elif action == "resume":
                 services.queue_admission_resume(concert_id=concert.pk)
+                audit_log(user=request.user, obj=concert, message="Waiting room admission resumed.")
                 messages.success(request, "Admission resumed.")
             elif action == "cap":
                 cap_form = CapForm(request.POST)
                 if cap_form.is_valid():
-                    services.queue_cap_set(concert_id=concert.pk, cap=cap_form.cleaned_data["cap"])
+                    cap = cap_form.cleaned_data["cap"]
+                    services.queue_cap_set(concert_id=concert.pk, cap=cap)
+                    audit_log(
+                        user=request.user,
+                        obj=concert,
+                        message=f"Waiting room active cap set to "
+                        f"{'the default' if cap is None else cap}.",
+                    )
                     messages.success(request, "Active cap updated.")
             if action != "cap" or cap_form.is_valid():
                 return HttpResponseRedirect(request.path)

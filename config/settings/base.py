@@ -328,6 +328,11 @@ BOOKING_EXPIRY_INTERVAL_SECONDS = env.int("BOOKING_EXPIRY_INTERVAL_SECONDS", def
 MAX_TICKETS_PER_BOOKING = env.int("MAX_TICKETS_PER_BOOKING", default=6)
 MAX_TICKETS_PER_FAN = env.int("MAX_TICKETS_PER_FAN", default=6)
 
+# Check-in: the door admits a concert's tickets from its doors_open_at (or, when unset,
+# this many minutes before it starts) until this many minutes after it starts.
+CHECKIN_OPENS_BEFORE_MINUTES = env.int("CHECKIN_OPENS_BEFORE_MINUTES", default=120)
+CHECKIN_CLOSES_AFTER_MINUTES = env.int("CHECKIN_CLOSES_AFTER_MINUTES", default=360)
+
 # --- Celery ----------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = None

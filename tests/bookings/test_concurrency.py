@@ -419,3 +419,38 @@ def test_paid_after_expiry_with_seats_gone_refunds_and_emails(concert, big_cap, 
     assert_seats_balance(category)
     assert [m.to for m in mailoutbox] == [[fan.email]]
     assert "refunded" in mailoutbox[0].subject
+
+
+def test_two_doors_undoing_one_admission_at_once_undo_it_once(big_cap):
+    """Check-in and undo of one ticket, raced by four doors each: the conditional UPDATEs
+    leave it in one state, and exactly one undo reports success per admission."""
+    ticket = TicketFactory()
+    services.ticket_check_in(code=ticket.code)
+    outcomes = outcome_codes(
+        run_concurrently(lambda c: services.ticket_check_in_undo(code=c), [ticket.code] * 4)
+    )
+    assert outcomes == Counter({"ok": 1, "not_checked_in": 3}), outcomes
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.checked_in_at) == (Ticket.Status.VALID, None)
+
+
+@pytest.mark.control
+def test_control_undo_by_read_then_save_reports_one_undo_many_times(big_cap):
+    """Without the conditional UPDATE, four staff each read "checked in" and each believe
+    they undid it (four audit entries for one undo)."""
+    ticket = TicketFactory(checked_in=True)
+    all_have_read = threading.Barrier(4)
+
+    def undo_by_read_then_save(code: str) -> str:
+        scanned = Ticket.objects.get(code=code)
+        all_have_read.wait(timeout=30)
+        if scanned.status != Ticket.Status.CHECKED_IN:
+            return "not_checked_in"
+        scanned.status, scanned.checked_in_at = Ticket.Status.VALID, None
+        scanned.save()
+        return "undone"
+
+    assert (
+        returned_values(run_concurrently(undo_by_read_then_save, [ticket.code] * 4))
+        == ["undone"] * 4
+    )

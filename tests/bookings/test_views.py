@@ -1,10 +1,14 @@
+from datetime import timedelta
+
 import pytest
 from django.contrib.admin.sites import site as admin_site
 from django.urls import reverse
+from django.utils import timezone
 
 from bookings.admin import BookingAdmin
 from bookings.models import Booking, Ticket
 from checkout import services as checkout_services
+from config.audit import audit_entries
 from payments.models import Payment
 from tests.bookings.conftest import assert_seats_balance
 from tests.factories import TicketCategoryFactory
@@ -161,7 +165,10 @@ def test_checkin_page_is_staff_only(fan_client):
 
 def test_checkin_page_admits_once(staff_client, confirmed):
     code = confirmed.tickets.first().code
-    url = reverse("bookings:checkin")
+    # the concert plays in 30 days: its doors are open (the window is not the point here)
+    confirmed.concert.doors_open_at = timezone.now() - timedelta(minutes=1)
+    confirmed.concert.save()
+    url = reverse("bookings:checkin") + f"?concert={confirmed.concert_id}"
     assert staff_client.get(url).status_code == 200
     first = staff_client.post(url, {"code": code}).content.decode()
     assert "Checked in" in first
@@ -197,13 +204,35 @@ def test_admin_money_is_read_only():
     assert {"unit_price", "total_amount", "currency", "quantity"} <= set(admin.readonly_fields)
 
 
-def test_admin_cancel_with_refund_action(staff_client, confirmed, make_user, category, hold):
+def test_admin_cancel_with_refund_action(
+    staff_client,
+    staff_user,
+    confirmed,
+    make_user,
+    category,
+    hold,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+):
     pending = hold(make_user(), category, 1)
-    response = staff_client.post(
-        reverse("admin:bookings_booking_changelist"),
-        {"action": "cancel_with_refund", "_selected_action": [confirmed.pk, pending.pk]},
-        follow=True,
-    )
+    url = reverse("admin:bookings_booking_changelist")
+    selected = {"action": "cancel_with_refund", "_selected_action": [confirmed.pk, pending.pk]}
+    # first a confirmation page that asks for a reason; nothing changes yet
+    confirm = staff_client.post(url, selected)
+    assert confirm.status_code == 200
+    assert "are you sure?" in confirm.content.decode()
+    assert 'name="reason"' in confirm.content.decode()
+    without_reason = staff_client.post(url, {**selected, "post": "yes", "reason": ""})
+    assert "This field is required" in without_reason.content.decode()
+    confirmed.refresh_from_db()
+    assert confirmed.status == Booking.Status.CONFIRMED
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            url,
+            {**selected, "post": "yes", "reason": "The show moved to a smaller hall"},
+            follow=True,
+        )
     assert response.status_code == 200
     html = response.content.decode()
     assert "Cancelled and refunded 1" in html
@@ -214,4 +243,14 @@ def test_admin_cancel_with_refund_action(staff_client, confirmed, make_user, cat
     assert pending.status == Booking.Status.PENDING
     assert set(confirmed.tickets.values_list("status", flat=True)) == {Ticket.Status.VOID}
     assert Payment.objects.get(booking=confirmed).status == Payment.Status.REFUNDED
+    # the fan hears from the box office, with the reason, never the staff login
+    [email] = [m for m in mailoutbox if confirmed.user.email in m.to]
+    assert "Cancelled by the box office: The show moved to a smaller hall" in email.body
+    assert staff_user.get_username() not in email.body
+    # the staff member and the reason are in the booking's audit trail instead
+    [entry] = audit_entries(confirmed)
+    assert entry.user == staff_user
+    assert "The show moved to a smaller hall" in entry.change_message
+    history = staff_client.get(reverse("admin:bookings_booking_history", args=[confirmed.pk]))
+    assert "The show moved to a smaller hall" in history.content.decode()
     assert_seats_balance(category)

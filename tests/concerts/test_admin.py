@@ -342,3 +342,15 @@ def test_group_member_runs_concerts_but_cannot_touch_users(client, make_user, ma
     assert not Permission.objects.filter(
         group__name=BOX_OFFICE_STAFF_GROUP, codename__contains="user"
     ).exists()
+
+
+def test_resizing_and_repricing_a_category_is_audited_on_the_concert(admin_client, busy_category):
+    from config.audit import audit_entries
+
+    concert = busy_category.concert
+    data = concert_form(concert, [category_row(busy_category, total_seats=120, price="90.00")])
+    assert admin_client.post(change_url(concert), data).status_code == 302
+    messages = [(e.user.is_staff, e.change_message) for e in audit_entries(concert)]
+    assert (True, "Category Floor: total seats 100 → 120, price 100.00 → 90.00.") in messages
+    history = admin_client.get(reverse("admin:concerts_concert_history", args=[concert.pk]))
+    assert "total seats 100 → 120" in history.content.decode()

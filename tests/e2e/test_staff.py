@@ -46,7 +46,7 @@ def test_staff_see_the_sale_in_the_admin_and_check_a_ticket_in_once(
     page.get_by_label("Password").fill(STAFF_PASSWORD)
     journey.step(page, "admin login")
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    expect(page.get_by_role("heading", name="Box office")).to_be_visible()
     journey.step(page, "admin home")
 
     # The concert list shows what was sold.
@@ -67,10 +67,19 @@ def test_staff_see_the_sale_in_the_admin_and_check_a_ticket_in_once(
     expect(page.get_by_text(codes[0]).first).to_be_visible()
     journey.step(page, "admin: booking with its tickets")
 
-    # Check-in: the first scan admits, the second says the ticket was used.
+    # Check-in: the door serves this concert (its doors are open); the first scan admits,
+    # the second says the ticket was used.
+    with locked():
+        from django.utils import timezone
+
+        from concerts.models import Concert
+
+        Concert.objects.filter(pk=concert.pk).update(doors_open_at=timezone.now())
     page.goto("/")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Check-in").click()
     expect(page.get_by_role("heading", level=1, name="Check-in")).to_be_visible()
+    page.get_by_label("Concert").select_option(str(concert.pk))
+    page.get_by_role("button", name="Open the door").click()
     journey.step(page, "check-in page")
     page.get_by_label("Ticket code").fill(codes[0])
     page.get_by_role("button", name="Check in", exact=True).click()

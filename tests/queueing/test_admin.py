@@ -54,3 +54,20 @@ def test_staff_who_may_only_view_cannot_change_the_queue(client, make_user, conc
 def test_fans_cannot_see_the_live_queue(client, user, concert):
     client.force_login(user)
     assert client.get(live_url(concert)).status_code == 302  # to the admin login
+
+
+def test_pause_resume_and_cap_are_audited_on_the_concert(client, staff_user, concert):
+    from config.audit import audit_entries
+
+    client.force_login(staff_user)
+    client.post(live_url(concert), {"action": "pause"})
+    client.post(live_url(concert), {"action": "resume"})
+    client.post(live_url(concert), {"action": "cap", "cap": "7"})
+    client.post(live_url(concert), {"action": "cap", "cap": "-1"})  # refused: not audited
+    client.post(live_url(concert), {"action": "cap", "cap": ""})
+    assert [(e.user, e.change_message) for e in reversed(audit_entries(concert))] == [
+        (staff_user, "Waiting room admission paused."),
+        (staff_user, "Waiting room admission resumed."),
+        (staff_user, "Waiting room active cap set to 7."),
+        (staff_user, "Waiting room active cap set to the default."),
+    ]
