@@ -44,10 +44,17 @@ class QueueStateOutputSerializer(serializers.Serializer):
     )
     active_until = serializers.DateTimeField(allow_null=True)
     sale_starts_at = serializers.DateTimeField(allow_null=True)
+    poll_after_seconds = serializers.FloatField(
+        help_text="When to ask again, in seconds (with jitter): about 2 s near the front or "
+        "while active, longer further back (a share of the estimated wait, at most 60 s), "
+        "just after sale start in the pre-queue. Always well below QUEUE_ABANDON_SECONDS: "
+        "a fan who polls when told keeps the place."
+    )
 
 
 def _body(state: QueueState) -> dict:
-    return QueueStateOutputSerializer(state).data
+    # The schema above documents it; QueueState.as_json is the one place that shapes it.
+    return state.as_json()
 
 
 class QueueJoinApi(APIView):
