@@ -190,6 +190,7 @@ class FanLog:
     admitted_wall: float | None = None
     noticed_wall: float | None = None
     stopped_waiting_at: float | None = None  # admitted, lost, or the run ended
+    status_seconds: float = 0.0  # spent waiting for status answers
 
 
 @dataclass
@@ -229,10 +230,12 @@ async def play_fan(api: Api, fan, plan: RushPlan, log: FanLog, rng: random.Rando
                 log.outcome = "lost"  # the place was lost (e.g. silent too long)
                 return
             await asyncio.sleep(delay)
+            asked = time.monotonic()
             status, polled = await api.call(
                 "status", "GET", f"/api/v1/queue/status?concert_id={plan.concert_id}", token
             )
             log.status_polls += 1
+            log.status_seconds += time.monotonic() - asked
             if status == 200:
                 state = polled
     finally:  # also when the run ends (cancelled) with the fan still waiting
@@ -343,14 +346,18 @@ def summarize(samples: list[tuple[str, float, float, int]]) -> dict:
 
 def polling_figures(logs: list[FanLog], *, fixed_interval: float = 10.0, front: int = 100) -> dict:
     """Status requests per fan against fixed `fixed_interval` polling over the same waits,
-    and how long admitted fans took to notice (the first `front` admitted, and all)."""
+    and how long admitted fans took to notice (the first `front` admitted, and all).
+
+    A fixed poller also waits for each answer before it sleeps again, so over a wait W it
+    sends W / (interval + mean answer time) requests: the comparison is fair under load."""
     waited = [
         log.stopped_waiting_at - log.joined_at
         for log in logs
         if log.joined_at is not None and log.stopped_waiting_at is not None
     ]
     polls = sum(log.status_polls for log in logs if log.joined_at is not None)
-    fixed = sum(seconds / fixed_interval for seconds in waited)
+    answer_seconds = sum(log.status_seconds for log in logs) / polls if polls else 0.0
+    fixed = sum(seconds / (fixed_interval + answer_seconds) for seconds in waited)
     admitted = sorted(
         (log for log in logs if log.admitted_wall is not None and log.noticed_wall is not None),
         key=lambda log: log.admitted_wall,
@@ -367,6 +374,7 @@ def polling_figures(logs: list[FanLog], *, fixed_interval: float = 10.0, front: 
 
     return {
         "status_requests_per_fan": round(polls / len(waited), 2) if waited else None,
+        "mean_status_answer_s": round(answer_seconds, 3),
         f"fixed_{fixed_interval:g}s_polling_requests_per_fan": round(fixed / len(waited), 2)
         if waited
         else None,

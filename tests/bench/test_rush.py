@@ -39,7 +39,16 @@ def test_the_figures_compare_with_fixed_polling_and_measure_the_notice():
     assert figures["status_requests_per_fan"] == 5.0
     assert figures["fixed_10s_polling_requests_per_fan"] == 15.0
     assert figures["fewer_status_requests_than_fixed_polling"] == 3.0
+
     first = figures["admission_notice"]["first_1_admitted"]
     assert (first["fans"], first["p50_s"]) == (1, 1.0)
     everyone = figures["admission_notice"]["all_admitted"]
     assert (everyone["fans"], everyone["p99_s"]) == (2, 2.5)
+
+
+def test_a_slow_server_slows_the_fixed_poller_too():
+    slow = _fan(0, 110, 1)
+    slow.status_seconds = 1.0  # answers take 1 s: a fixed 10-s poller sends 110 / 11
+    figures = polling_figures([slow])
+    assert figures["mean_status_answer_s"] == 1.0
+    assert figures["fixed_10s_polling_requests_per_fan"] == 10.0
