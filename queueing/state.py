@@ -12,15 +12,17 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 
-# The poll hint. Near the front (or active, or when the next ticks could admit the fan) a
-# fan asks every POLL_SHORT_SECONDS so an admission is noticed within a few seconds; further
-# back it asks after POLL_WAIT_SHARE of the estimated wait, so the number of polls grows with
-# the log of the wait rather than with the wait; never later than POLL_MAX_SECONDS nor a
-# quarter of QUEUE_ABANDON_SECONDS (a fan who polls when told never loses the place).
+# The poll hint. In the first POLL_FRONT_POSITIONS places (and while active) a fan asks
+# every POLL_SHORT_SECONDS, so an admission is noticed within a few seconds; that costs at
+# most 100 / 2 s = 50 requests a second per concert, whatever the length of the line.
+# Further back it asks after POLL_WAIT_SHARE of the estimated wait (which shrinks to short
+# as the turn nears), so the number of polls grows with the log of the wait rather than
+# with the wait; never later than POLL_MAX_SECONDS nor a quarter of QUEUE_ABANDON_SECONDS
+# (a fan who polls when told never loses the place).
 POLL_SHORT_SECONDS = 2.0
 POLL_DEFAULT_SECONDS = 10.0  # no admission measured yet, or not in the line
 POLL_MAX_SECONDS = 60.0
-POLL_FRONT_POSITIONS = 100  # with no rate measured yet, these places poll short
+POLL_FRONT_POSITIONS = 100
 POLL_WAIT_SHARE = 0.5
 POLL_JITTER = 0.2  # +-20 %, so fans that joined together do not poll together
 POLL_ABANDON_SHARE = 0.25
@@ -121,13 +123,11 @@ def poll_base_seconds(
     if not state.in_line:
         return min(POLL_DEFAULT_SECONDS, longest)
     assert state.position is not None
+    if state.position <= POLL_FRONT_POSITIONS:
+        return short
     wait = state.estimated_wait_seconds
     if wait is None:
-        return (
-            short if state.position <= POLL_FRONT_POSITIONS else min(POLL_DEFAULT_SECONDS, longest)
-        )
-    if wait <= 2 * tick_seconds + short:
-        return short
+        return min(POLL_DEFAULT_SECONDS, longest)
     return max(short, min(wait * POLL_WAIT_SHARE, longest))
 
 
