@@ -185,3 +185,37 @@ def test_the_pre_queue_counts_down_to_the_sale_on_the_servers_clock(
         "You are in the pre-queue. Your place will be drawn at random when the sale opens."
     )
     journey.step(page, "pre-queue: countdown to the sale")
+
+
+def test_the_seat_page_offers_what_the_fan_may_buy_and_a_declined_card_is_not_paid_again_on_reload(
+    site, fan_page, concerts, journey, settings
+):
+    from tests.e2e.flows import (
+        CHECKOUT_URL,
+        FAKE_CARD_DECLINED,
+        choose_tickets,
+        pay_with_card,
+        wait_for_admission,
+    )
+
+    settings.MAX_TICKETS_PER_FAN = 3
+    page = fan_page()
+    _room(page, concerts["on_sale"])
+    wait_for_admission(page, journey)
+    quantities = page.get_by_label("Number of tickets").locator("option").all_inner_texts()
+    assert quantities == ["1", "2", "3"]  # 3 per fan, though 6 per booking
+    expect(page.get_by_text("Seats are held for 10 minutes while you pay.")).to_be_visible()
+    choose_tickets(page, journey, category="Standing", quantity=2)
+
+    posts: list[str] = []
+    page.on("request", lambda request: request.method == "POST" and posts.append(request.url))
+    pay_with_card(page, journey, FAKE_CARD_DECLINED, label="declined")
+    expect(page.get_by_role("alert").filter(has_text="declined")).to_be_visible()
+    assert CHECKOUT_URL.search(page.url)  # redirected: the page on screen is a GET
+    assert len(posts) == 1
+
+    page.reload()
+    expect(page.get_by_role("heading", name="Checkout", exact=True)).to_be_visible()
+    assert len(posts) == 1  # the reload did not post the card again
+    expect(page.get_by_label("Card number")).to_be_visible()
+    journey.step(page, "declined card page reloaded")
