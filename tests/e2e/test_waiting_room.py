@@ -83,7 +83,7 @@ def test_a_lost_connection_is_shown_and_the_page_recovers_by_itself(
     expect(banner).to_be_visible(timeout=8_000)
     expect(banner).to_contain_text("trying again in")
     expect(
-        page.get_by_role("main").locator("[aria-live='polite'][data-field='connection']")
+        page.get_by_role("main").locator("[role='status'][data-field='connection']")
     ).to_contain_text("Connection lost")
     journey.step(page, "waiting room: connection lost")
 
