@@ -286,6 +286,7 @@ async def play_rush(mode: Mode, base_url: str, concert_id: int, categories, fans
         arrival_before=mode.arrival_before,
         arrival_after=mode.arrival_after,
         behaviour=rush.Behaviour(),
+        slot_seconds=int(os.environ["QUEUE_SLOT_SECONDS"]),
     )
     recorder = rush.Recorder()
     logs = [rush.FanLog() for _ in fans]
@@ -373,6 +374,7 @@ async def play_rush(mode: Mode, base_url: str, concert_id: int, categories, fans
         "by_route": by_route,
         "fairness": fairness,
         "status_requests_per_fan": round(status_polls / len(joined), 2) if joined else None,
+        "polling": rush.polling_figures(logs),
         "outcomes": dict(outcomes),
         "fans_still_waiting_at_end": still_running,
         "samples": samples,

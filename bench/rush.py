@@ -1,7 +1,8 @@
 """The rush: F fans for S seats, played as the real pages behave (asyncio + aiohttp).
 
 Every fan joins (those arriving before the sale land in the pre-queue), polls the status
-at the waiting room's interval with its jitter (static/queueing/room.js), books when
+when the answer says (`poll_after_seconds`, already jittered, as static/queueing/room.js
+does), books when
 admitted (a random category, 1-4 seats), creates the payment intent, pays with the fake
 provider and confirms. A share abandons the hold, a share lets it expire, a share is
 declined once and pays again. Also the purchase throughput: 16 clients, a new
@@ -15,6 +16,7 @@ import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import aiohttp
 
@@ -22,8 +24,20 @@ GOOD_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000002"
 
 
-def poll_delay_seconds(state: dict) -> float | None:
-    """room.js's render(): the next poll after this state, before jitter."""
+def poll_delay_seconds(state: dict, rng: random.Random | None = None) -> float | None:
+    """When room.js polls again after this state: the server's hint (already jittered);
+    without one (an older server) the page's former fixed rule, jittered here."""
+    if state.get("status") not in {"waiting", "active"}:
+        return None
+    hint = state.get("poll_after_seconds")
+    if isinstance(hint, int | float) and hint > 0:
+        return float(hint)
+    base = fixed_poll_delay_seconds(state)
+    return None if base is None else jitter(base, rng or random.Random())
+
+
+def fixed_poll_delay_seconds(state: dict) -> float | None:
+    """room.js's rule before the poll hint: the next poll after this state, before jitter."""
     if state.get("status") == "active":
         return 15.0
     if state.get("status") == "waiting":
@@ -39,7 +53,7 @@ def poll_delay_seconds(state: dict) -> float | None:
 
 
 def jitter(seconds: float, rng: random.Random) -> float:
-    return seconds * (0.7 + rng.random() * 0.6)  # room.js: ms * (0.7 + random * 0.6)
+    return seconds * (0.8 + rng.random() * 0.4)  # room.js's fallback: +-20 %
 
 
 @dataclass
@@ -171,6 +185,12 @@ class FanLog:
     # expired | sold_out | lost | error
     outcome: str = "unfinished"
     status_polls: int = 0
+    # The admission as the server stamped it (active_until - QUEUE_SLOT_SECONDS, wall clock)
+    # and when this fan's answer said "active": their difference is the notice latency.
+    admitted_wall: float | None = None
+    noticed_wall: float | None = None
+    stopped_waiting_at: float | None = None  # admitted, lost, or the run ended
+    status_seconds: float = 0.0  # spent waiting for status answers
 
 
 @dataclass
@@ -183,6 +203,7 @@ class RushPlan:
     arrival_before: float  # seconds before the sale over which pre-queue fans arrive
     arrival_after: float  # seconds after the sale over which the others arrive
     behaviour: Behaviour
+    slot_seconds: int = 60  # QUEUE_SLOT_SECONDS: admission = active_until - slot
 
 
 async def play_fan(api: Api, fan, plan: RushPlan, log: FanLog, rng: random.Random) -> None:
@@ -202,19 +223,28 @@ async def play_fan(api: Api, fan, plan: RushPlan, log: FanLog, rng: random.Rando
         return
     log.joined_at = time.monotonic()
     log.prequeue = state.get("status") == "waiting" and state.get("position") is None
-    while state.get("status") != "active":
-        delay = poll_delay_seconds(state)
-        if delay is None:
-            log.outcome = "lost"  # the place was lost (e.g. silent too long)
-            return
-        await asyncio.sleep(jitter(delay, rng))
-        status, polled = await api.call(
-            "status", "GET", f"/api/v1/queue/status?concert_id={plan.concert_id}", token
-        )
-        log.status_polls += 1
-        if status == 200:
-            state = polled
+    try:
+        while state.get("status") != "active":
+            delay = poll_delay_seconds(state, rng)
+            if delay is None:
+                log.outcome = "lost"  # the place was lost (e.g. silent too long)
+                return
+            await asyncio.sleep(delay)
+            asked = time.monotonic()
+            status, polled = await api.call(
+                "status", "GET", f"/api/v1/queue/status?concert_id={plan.concert_id}", token
+            )
+            log.status_polls += 1
+            log.status_seconds += time.monotonic() - asked
+            if status == 200:
+                state = polled
+    finally:  # also when the run ends (cancelled) with the fan still waiting
+        log.stopped_waiting_at = time.monotonic()
     log.admitted_at = time.monotonic()
+    log.noticed_wall = time.time()
+    if state.get("active_until"):
+        active_until = datetime.fromisoformat(state["active_until"].replace("Z", "+00:00"))
+        log.admitted_wall = active_until.timestamp() - plan.slot_seconds
     await book_and_pay(api, token, plan, log, rng)
 
 
@@ -312,6 +342,48 @@ def summarize(samples: list[tuple[str, float, float, int]]) -> dict:
             "codes": dict(sorted(codes.items())),
         }
     return summary
+
+
+def polling_figures(logs: list[FanLog], *, fixed_interval: float = 10.0, front: int = 100) -> dict:
+    """Status requests per fan against fixed `fixed_interval` polling over the same waits,
+    and how long admitted fans took to notice (the first `front` admitted, and all).
+
+    A fixed poller also waits for each answer before it sleeps again, so over a wait W it
+    sends W / (interval + mean answer time) requests: the comparison is fair under load."""
+    waited = [
+        log.stopped_waiting_at - log.joined_at
+        for log in logs
+        if log.joined_at is not None and log.stopped_waiting_at is not None
+    ]
+    polls = sum(log.status_polls for log in logs if log.joined_at is not None)
+    answer_seconds = sum(log.status_seconds for log in logs) / polls if polls else 0.0
+    fixed = sum(seconds / (fixed_interval + answer_seconds) for seconds in waited)
+    admitted = sorted(
+        (log for log in logs if log.admitted_wall is not None and log.noticed_wall is not None),
+        key=lambda log: log.admitted_wall,
+    )
+
+    def latencies(rows: list[FanLog]) -> dict:
+        values = sorted(max(0.0, log.noticed_wall - log.admitted_wall) for log in rows)
+        return {
+            "fans": len(values),
+            "p50_s": percentile(values, 0.50),
+            "p99_s": percentile(values, 0.99),
+            "max_s": round(values[-1], 2) if values else None,
+        }
+
+    return {
+        "status_requests_per_fan": round(polls / len(waited), 2) if waited else None,
+        "mean_status_answer_s": round(answer_seconds, 3),
+        f"fixed_{fixed_interval:g}s_polling_requests_per_fan": round(fixed / len(waited), 2)
+        if waited
+        else None,
+        "fewer_status_requests_than_fixed_polling": round(fixed / polls, 2) if polls else None,
+        "admission_notice": {
+            f"first_{front}_admitted": latencies(admitted[:front]),
+            "all_admitted": latencies(admitted),
+        },
+    }
 
 
 def timeline(samples: list[tuple[str, float, float, int]], offset: float) -> list[dict]:

@@ -1,5 +1,7 @@
 from django import forms
-from django.conf import settings
+from django.template.defaultfilters import pluralize
+
+from bookings.selectors import QuantityLimits
 
 
 class SelectSeatsForm(forms.Form):
@@ -8,16 +10,29 @@ class SelectSeatsForm(forms.Form):
     category = forms.TypedChoiceField(coerce=int, widget=forms.RadioSelect, label="Ticket category")
     quantity = forms.TypedChoiceField(coerce=int, label="Number of tickets")
 
-    def __init__(self, *args, concert, allowance: int, **kwargs):
+    def __init__(self, *args, limits: QuantityLimits, **kwargs):
         super().__init__(*args, **kwargs)
+        self.limits_by_category = {
+            category.pk: (category, most) for category, most in limits.per_category if most
+        }
         self.fields["category"].choices = [
-            (category.pk, category.name)
-            for category in concert.categories.all()
-            if category.available_seats > 0
+            (category.pk, category.name) for category, _most in self.limits_by_category.values()
         ]
-        most = max(0, min(settings.MAX_TICKETS_PER_BOOKING, allowance))
-        self.fields["quantity"].choices = [(n, str(n)) for n in range(1, most + 1)]
-        self.fields["quantity"].initial = 1 if most else None
+        self.fields["quantity"].choices = [(n, str(n)) for n in range(1, limits.most + 1)]
+        self.fields["quantity"].initial = 1 if limits.most else None
+
+    def clean(self):
+        cleaned = super().clean()
+        category_id, quantity = cleaned.get("category"), cleaned.get("quantity")
+        if category_id in self.limits_by_category and quantity:
+            category, most = self.limits_by_category[category_id]
+            if quantity > most:
+                self.add_error(
+                    "quantity",
+                    f"Not enough seats for {quantity} in {category.name}: you can take at most "
+                    f"{most} ticket{pluralize(most)} there now.",
+                )
+        return cleaned
 
 
 class CheckinForm(forms.Form):

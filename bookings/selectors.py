@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -152,3 +153,28 @@ def attendees_for_concert(*, concert_id: int) -> QuerySet[Booking]:
         .prefetch_related(Prefetch("tickets", queryset=Ticket.objects.order_by("id")))
         .order_by("created_at", "id")
     )
+
+
+@dataclass(frozen=True)
+class QuantityLimits:
+    """How many tickets a fan may hold in one booking now, overall and per category."""
+
+    held: int  # the fan's pending + confirmed tickets for the concert
+    allowance: int  # MAX_TICKETS_PER_FAN - held, never below 0
+    most: int  # the largest quantity any category offers (0: nothing to offer)
+    per_category: list[tuple]  # [(category, most for that category)], the concert's order
+
+
+def booking_quantity_limits(*, user_id: int, concert) -> QuantityLimits:
+    """min(MAX_TICKETS_PER_BOOKING, what the fan may still buy, seats left) per category.
+
+    `concert.categories` should be prefetched; then this is one query (the fan's tickets)."""
+    held = fan_tickets_held(user_id=user_id, concert_id=concert.pk)
+    allowance = max(0, settings.MAX_TICKETS_PER_FAN - held)
+    per_booking = min(settings.MAX_TICKETS_PER_BOOKING, allowance)
+    per_category = [
+        (category, max(0, min(per_booking, category.available_seats)))
+        for category in concert.categories.all()
+    ]
+    most = max((limit for _category, limit in per_category), default=0)
+    return QuantityLimits(held=held, allowance=allowance, most=most, per_category=per_category)

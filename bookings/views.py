@@ -46,9 +46,8 @@ def select(request, concert_id: int):
         return redirect("queueing:room", concert_id=concert.pk)
 
     pending = selectors.booking_pending_find(user=request.user)
-    held = selectors.fan_tickets_held(user_id=request.user.pk, concert_id=concert.pk)
-    allowance = settings.MAX_TICKETS_PER_FAN - held
-    form = SelectSeatsForm(request.POST or None, concert=concert, allowance=allowance)
+    limits = selectors.booking_quantity_limits(user_id=request.user.pk, concert=concert)
+    form = SelectSeatsForm(request.POST or None, limits=limits)
     if request.method == "POST" and form.is_valid():
         try:
             booking = services.booking_create(
@@ -71,8 +70,9 @@ def select(request, concert_id: int):
             "form": form,
             "active_until": active_until,
             "pending": pending,
-            "held": held,
-            "allowance": allowance,
+            "held": limits.held,
+            "allowance": limits.allowance,
+            "limits": limits,
             "max_per_fan": settings.MAX_TICKETS_PER_FAN,
             "hold_minutes": max(1, settings.BOOKING_HOLD_SECONDS // 60),
         },

@@ -31,6 +31,10 @@ MSG_NOT_COMPLETED = (
 )
 
 
+def _flash_key(booking_id: int) -> str:
+    return f"checkout-error-{booking_id}"
+
+
 def _owned_booking(request: HttpRequest, booking_id: int):
     try:
         return selectors.booking_get_for_payment(user=request.user, booking_id=booking_id)
@@ -83,7 +87,9 @@ def checkout(request: HttpRequest, booking_id: int) -> HttpResponse:
     booking = _owned_booking(request, booking_id)
     if booking.status == Booking.Status.CONFIRMED:
         return redirect("bookings:detail", reference=booking.reference)
-    return _render_checkout(request, booking)
+    # A declined card's message, carried over the redirect once (see checkout_fake_pay).
+    error = request.session.pop(_flash_key(booking.pk), "")
+    return _render_checkout(request, booking, error=error)
 
 
 @login_required
@@ -102,10 +108,11 @@ def checkout_fake_pay(request: HttpRequest, booking_id: int) -> HttpResponse:
     try:
         payment = services.booking_payment_start(booking=booking)
         services.fake_payment_pay(payment_intent_id=payment.intent_id, card_number=card_number)
-    except DomainError as exc:  # CardDeclined: 402 with the decline message
-        return _render_checkout(
-            request, booking, error=message_for_error(exc), status=status_for_error(exc)
-        )
+    except DomainError as exc:  # CardDeclined: the message on the checkout page
+        # Post/redirect/get: reloading the page that says "declined" must not post the
+        # card again, so the message rides the session to the checkout page's GET.
+        request.session[_flash_key(booking.pk)] = message_for_error(exc)
+        return redirect("checkout:checkout", booking_id=booking.pk)
     booking.refresh_from_db()
     if booking.status == Booking.Status.CONFIRMED:
         return redirect("bookings:detail", reference=booking.reference)

@@ -26,7 +26,6 @@ from config.errors import DomainError
 from config.fastapi import domain_error_json, json_object_body, json_response, positive_id
 from config.fastapi import token_user_id as _token_user_id
 from queueing import services
-from queueing.presenters import queue_state_json
 from queueing.state import QueueState, QueueStatus
 
 MAX_ID = 2**63 - 1
@@ -53,12 +52,18 @@ class QueueStateOutputSerializer(serializers.Serializer):
     )
     active_until = serializers.DateTimeField(allow_null=True)
     sale_starts_at = serializers.DateTimeField(allow_null=True)
+    poll_after_seconds = serializers.FloatField(
+        help_text="When to ask again, in seconds (with jitter): about 2 s near the front or "
+        "while active, longer further back (a share of the estimated wait, at most 60 s), "
+        "just after sale start in the pre-queue. Always well below QUEUE_ABANDON_SECONDS: "
+        "a fan who polls when told keeps the place."
+    )
 
 
 def _body(state: QueueState) -> dict:
-    # The serializer above documents the shape; the body itself comes from the presenter
-    # the fast views use too, so both paths always write the same fields.
-    return queue_state_json(state)
+    # The schema above documents it; QueueState.as_json is the one place that shapes it,
+    # for this view and the fast ones below alike.
+    return state.as_json()
 
 
 class QueueJoinApi(APIView):
@@ -136,7 +141,7 @@ def queue_status_fast(request: HttpRequest) -> HttpResponse | None:
     if user_id is None or concert_id is None:
         return None
     state = services.queue_status(user_id=user_id, concert_id=concert_id)
-    return json_response(queue_state_json(state))
+    return json_response(_body(state))
 
 
 def queue_join_fast(request: HttpRequest) -> HttpResponse | None:
@@ -156,4 +161,4 @@ def queue_join_fast(request: HttpRequest) -> HttpResponse | None:
         state = services.queue_join(user_id=user_id, concert=concert)
     except DomainError as error:
         return domain_error_json(error)
-    return json_response(queue_state_json(state))
+    return json_response(_body(state))

@@ -6,6 +6,8 @@ answered from Redis alone, without the session or a database query.
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -49,6 +51,8 @@ def room(request: HttpRequest, concert_id: int) -> HttpResponse:
         "access_token": _access_token(request.user),
         "slot_seconds": settings.QUEUE_SLOT_SECONDS,
         "prequeue_opens_at": concert_prequeue_opens_at(concert),
+        # The pre-queue countdown counts on the server's clock, not only the fan's.
+        "server_now_ms": int(time.time() * 1000),
     }
     return render(request, "queueing/room.html", context)
 

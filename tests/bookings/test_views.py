@@ -90,6 +90,7 @@ def test_select_post_holds_and_goes_to_checkout(fan_client, user, category, give
 
 def test_select_post_when_seats_are_gone_says_so(fan_client, user, concert, give_slot):
     small = TicketCategoryFactory(concert=concert, total_seats=1)
+    TicketCategoryFactory(concert=concert, total_seats=10)  # so 2 is on the list at all
     give_slot(user, concert)
     url = reverse("bookings:select", kwargs={"concert_id": concert.pk})
     response = fan_client.post(url, {"category": small.pk, "quantity": 2}, follow=True)

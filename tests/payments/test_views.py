@@ -67,17 +67,35 @@ def test_anonymous_visitors_are_sent_to_log_in(client, booking):
 
 
 def test_a_declined_card_is_shown_and_the_fan_can_retry(fan_client, booking):
-    response = fan_client.post(_url(booking, "fake-pay"), {"card_number": "4000 0000 0000 0002"})
+    response = fan_client.post(
+        _url(booking, "fake-pay"), {"card_number": "4000 0000 0000 0002"}, follow=True
+    )
 
-    assert response.status_code == 402
+    # Post/redirect/get: the decline is shown by the checkout page's GET.
+    assert response.redirect_chain == [(_url(booking), 302)]
     html = response.content.decode()
     assert 'class="alert alert-error" role="alert"' in html
     assert "Your card was declined." in html
     assert 'id="fake-pay-form"' in html  # the form is still there for another card
 
 
+def test_reloading_the_declined_page_does_not_post_the_card_again(fan_client, booking):
+    declined = fan_client.post(_url(booking, "fake-pay"), {"card_number": "4000000000000002"})
+    # The browser lands on a GET, so its reload repeats the GET, not the card's POST.
+    assert declined.status_code == 302
+    assert declined["Location"] == _url(booking)
+
+    shown = fan_client.get(declined["Location"])
+    assert "Your card was declined." in shown.content.decode()
+    reloaded = fan_client.get(declined["Location"])  # the message is shown once
+    assert "Your card was declined." not in reloaded.content.decode()
+    assert Payment.objects.get(booking=booking).status != Payment.Status.SUCCEEDED
+
+
 def test_insufficient_funds_says_so(fan_client, booking):
-    response = fan_client.post(_url(booking, "fake-pay"), {"card_number": "4000000000009995"})
+    response = fan_client.post(
+        _url(booking, "fake-pay"), {"card_number": "4000000000009995"}, follow=True
+    )
     assert "insufficient funds" in response.content.decode()
 
 

@@ -21,6 +21,7 @@ STATE_FIELDS = {
     "estimated_wait_seconds",
     "active_until",
     "sale_starts_at",
+    "poll_after_seconds",
 }
 
 
@@ -43,6 +44,7 @@ def test_join_answers_the_queue_state(auth_client, concert, slash):
     assert body["estimated_wait_seconds"] is None
     assert body["active_until"] is None
     assert body["sale_starts_at"].endswith("Z") or "+00:00" in body["sale_starts_at"]
+    assert 1.5 <= body["poll_after_seconds"] <= 2.5  # first in line: ask again soon
 
 
 def test_joining_twice_keeps_the_place(auth_client, concert, make_user):

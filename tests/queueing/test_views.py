@@ -1,7 +1,9 @@
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
 from queueing import services
@@ -96,3 +98,31 @@ def test_the_page_can_get_a_fresh_token(client, user, concert):
     response = client.get(reverse("queueing:token", kwargs={"concert_id": concert.pk}))
     assert response.status_code == 200
     assert str(AccessToken(response.json()["access"])["user_id"]) == str(user.pk)
+
+
+def test_the_page_carries_the_server_clock_the_countdown_the_banner_and_the_leave_dialog(
+    client, user, time_machine
+):
+    time_machine.move_to("2030-05-01 12:00:00+00:00", tick=False)
+    concert = ConcertFactory(sale_starts_at=timezone.now() + timedelta(minutes=10))
+    client.force_login(user)
+    html = client.get(room_url(concert)).content.decode()
+    # The pre-queue countdown counts from the server's clock, not the fan's alone.
+    assert 'data-server-now="1903867200000"' in html
+    assert 'data-sale-starts-at="2030-05-01T12:10:00+00:00"' in html
+    assert 'role="timer"' in html
+    # Lost connection is announced from a live region that is always in the page.
+    assert re.search(r'role="status"[^>]*data-field="connection"', html)
+    # Leaving asks first, in a <dialog> labelled by its heading.
+    assert '<dialog class="room-dialog" data-leave-dialog aria-labelledby="leave-title"' in html
+    assert 'value="leave"' in html
+    assert "Alert me when it&#x27;s my turn" in html or "Alert me when it's my turn" in html
+
+
+def test_leaving_without_javascript_still_works(client, user, concert):
+    services.queue_join(user_id=user.pk, concert=concert)
+    client.force_login(user)
+    response = client.post(reverse("queueing:leave", kwargs={"concert_id": concert.pk}))
+    assert response.status_code == 302
+    state = services.queue_status(user_id=user.pk, concert_id=concert.pk)
+    assert state.is_out
