@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -125,6 +126,15 @@ def test_fan_signs_up_waits_in_line_and_buys_two_tickets(
     assert confirmations, f"no confirmation email; outbox: {[m.subject for m in mailoutbox]}"
     images = [a for a in confirmations[-1].attachments if getattr(a, "get_content_maintype", None)]
     assert sum(a.get_content_maintype() == "image" for a in images) == 2
+    # ... and the tickets to keep: a PDF with a page per ticket, and the calendar file.
+    by_type = {part.get_content_type(): part for part in images}
+    from icalendar import Calendar
+    from pypdf import PdfReader
+
+    pdf, ics = by_type["application/pdf"], by_type["text/calendar"]
+    assert len(PdfReader(io.BytesIO(pdf.get_payload(decode=True))).pages) == 2
+    (event,) = Calendar.from_ical(ics.get_payload(decode=True)).walk("VEVENT")
+    assert concert.name in str(event["SUMMARY"])
 
 
 def test_declined_card_shows_an_error_and_the_fan_can_retry(
