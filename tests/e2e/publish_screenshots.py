@@ -79,6 +79,42 @@ CHOSEN = [
         "checkin-already-used-phone.png",
         "Check-in: a second scan of the same ticket",
     ),
+    (
+        "test-a-ticket-is-refused-at-the-wrong*",
+        "*-refused-at-the-wrong-concert-s-door-phone.png",
+        "door-wrong-concert-phone.png",
+        "The door: a ticket for another concert is refused, in large type",
+    ),
+    (
+        "test-a-ticket-is-refused-at-the-wrong*",
+        "*-typed-lowercase-code-admitted-desktop.png",
+        "door-admitted-desktop.png",
+        "The door: a code typed in lowercase is admitted, with undo and live counts",
+    ),
+    (
+        "test-a-fan-abroad*",
+        "*-my-tickets-with-order-history-desktop.png",
+        "my-tickets-history-desktop.png",
+        "My tickets: venue time (and the fan's own), yen, downloads and the order history",
+    ),
+    (
+        "test-a-lost-connection*",
+        "*-waiting-room-connection-lost-desktop.png",
+        "waiting-room-connection-lost-desktop.png",
+        "Waiting room: a lost connection is shown, and the page recovers by itself",
+    ),
+    (
+        "test-the-pre-queue-counts-down*",
+        "*-pre-queue-countdown-to-the-sale-phone.png",
+        "pre-queue-countdown-phone.png",
+        "Pre-queue: a countdown to the sale on the server's clock",
+    ),
+    (
+        "test-fan-resets-a-forgotten-password*",
+        "*-choose-a-new-password-phone.png",
+        "reset-password-phone.png",
+        "Account recovery: choosing a new password from the emailed link",
+    ),
 ]
 
 
