@@ -29,7 +29,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 PYTHON = sys.executable
 STARTUP_TIMEOUT = 60.0
 # Checks that do not apply to this API; each with its reason (empty: all checks run).
@@ -183,10 +184,12 @@ def main() -> int:
             "--request-timeout", "10",
             "--suppress-health-check", "all",
         ]  # fmt: skip
+        command[1:1] = ["--config-file", str(HERE / "schemathesis.toml")]
         for check in EXCLUDED_CHECKS:
             command += ["--exclude-checks", check]
         print("schemathesis:", " ".join(c if "Bearer" not in c else "<token>" for c in command))
-        result = subprocess.run(command, cwd=ROOT, env=env, check=False)  # noqa: S603
+        hooks = {"SCHEMATHESIS_HOOKS": str(HERE / "schemathesis_hooks.py")}
+        result = subprocess.run(command, cwd=ROOT, env={**env, **hooks}, check=False)  # noqa: S603
         print(f"schemathesis run took {time.monotonic() - started:.0f} s")
         return result.returncode
     finally:

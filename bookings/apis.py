@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from bookings import selectors, services
 from bookings.models import Booking, Ticket
 from bookings.presenters import iso_datetime, ticket_summary
+from config.api import SettingBoundedIntegerField, StrictCharField, id_path_parameter
 from config.api import error_response as _error
 
 MAX_ID = selectors.MAX_ID
@@ -66,7 +67,11 @@ def booking_data(booking: Booking) -> dict:
 class BookingCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         category_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-        quantity = serializers.IntegerField()
+        quantity = SettingBoundedIntegerField(
+            min_value=1,
+            max_setting="MAX_TICKETS_PER_BOOKING",
+            range_message="Choose between 1 and {limit} tickets.",
+        )
 
         def validate_quantity(self, quantity: int) -> int:
             limit = settings.MAX_TICKETS_PER_BOOKING
@@ -126,6 +131,7 @@ class BookingConfirmedApi(APIView):
     @extend_schema(
         operation_id="booking_confirmed_get",
         summary="One of the fan's confirmed bookings, with its tickets",
+        parameters=[id_path_parameter("id", "Booking id")],
         responses={200: BookingOutputSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
         tags=["booking"],
     )
@@ -155,7 +161,7 @@ class CheckinApi(APIView):
     permission_classes = [IsStaff]
 
     class InputSerializer(serializers.Serializer):
-        code = serializers.CharField(max_length=200, trim_whitespace=True)
+        code = StrictCharField(max_length=200, trim_whitespace=True)
 
     class TicketSerializer(serializers.Serializer):
         code = serializers.CharField()

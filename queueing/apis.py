@@ -6,7 +6,7 @@ loading the user (TokenUser) and is answered from Redis alone, with no database 
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -89,7 +89,7 @@ class QueueStatusApi(APIView):
             "Answered from Redis alone. Polling it also tells the waiting room you are still "
             "there: a fan silent for QUEUE_ABANDON_SECONDS loses the place."
         ),
-        parameters=[OpenApiParameter("concert_id", int, required=True)],
+        parameters=[ConcertIdInputSerializer],
         responses={200: QueueStateOutputSerializer, 400: INVALID, 401: UNAUTHENTICATED},
     )
     def get(self, request: Request) -> Response:
