@@ -8,6 +8,7 @@ exception handler turns a domain error, and every DRF error, into the contract's
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -176,6 +177,12 @@ INVALID_RESPONSE = OpenApiResponse(
 MAX_ID = 2**63 - 1
 # A request string DRF accepts holds no NUL character (PostgreSQL text cannot store one).
 NO_NUL_PATTERN = r"^[^\u0000]*$"
+# ...and, where DRF trims the string (str.strip) and refuses it blank, holds something that is
+# not whitespace: exactly what str.strip removes (ECMA's \s differs: it has U+FEFF).
+_STRIPPED = (
+    r"\u0009-\u000d\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+NON_BLANK_PATTERN = rf"^[^\u0000]*[^\u0000{_STRIPPED}][^\u0000]*$"
 
 
 class StrictCharField(serializers.CharField):
@@ -214,6 +221,15 @@ def id_path_parameter(name: str = "id", description: str = "") -> OpenApiParamet
     )
 
 
+def _allows_empty_string(schema: dict) -> bool:
+    pattern = schema.get("pattern", "")
+    return (
+        not schema.get("minLength")
+        and schema.get("format") in (None, "phone")
+        and re.fullmatch(pattern, "") is not None  # re reads \uXXXX escapes as JSON Schema does
+    )
+
+
 class AutoSchema(openapi.AutoSchema):
     """Names nested serializers after their view, so that every app may use the styleguide's
     `InputSerializer`/`OutputSerializer` without clashing components in the OpenAPI schema:
@@ -230,16 +246,32 @@ class AutoSchema(openapi.AutoSchema):
         self, field: serializers.Field, direction: str, bypass_extensions: bool = False
     ) -> dict:
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
-        # DRF refuses NUL in every CharField (ProhibitNullCharactersValidator): say so, unless
-        # the field's own pattern already rules it out.
+        # DRF refuses NUL in every CharField (ProhibitNullCharactersValidator), and a blank
+        # string once trimmed unless allow_blank: say so, unless the field has its own pattern.
         if (
             direction == "request"
             and isinstance(field, serializers.CharField)
             and schema.get("type") == "string"
             and "pattern" not in schema
         ):
-            schema["pattern"] = NO_NUL_PATTERN
+            blank_refused = field.trim_whitespace and not field.allow_blank
+            schema["pattern"] = NON_BLANK_PATTERN if blank_refused else NO_NUL_PATTERN
         return schema
+
+    def _insert_field_validators(self, field: serializers.Field, schema: dict) -> None:
+        super()._insert_field_validators(field, schema)
+        # drf-spectacular adds "" to a blank-allowed string with a pattern as oneOf [the
+        # string, maxLength 0]. When the string's own schema already allows "" (ours do),
+        # "" matches both branches, which oneOf forbids: keep the string's schema alone.
+        branches = schema.get("oneOf")
+        if (
+            branches
+            and len(branches) == 2
+            and branches[1] == {"type": "string", "maxLength": 0}
+            and _allows_empty_string(branches[0])
+        ):
+            schema.pop("oneOf")
+            schema.update(branches[0])
 
     def _get_request_for_media_type(self, serializer: Any, direction: str = "request") -> Any:
         # drf-spectacular drafts every PATCH body as a partial update (no required field). An
