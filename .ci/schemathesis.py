@@ -24,6 +24,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -190,7 +191,11 @@ def main() -> int:
             command += ["--exclude-checks", check]
         print("schemathesis:", " ".join(c if "Bearer" not in c else "<token>" for c in command))
         hooks = {"SCHEMATHESIS_HOOKS": str(HERE / "schemathesis_hooks.py")}
-        result = subprocess.run(command, cwd=ROOT, env={**env, **hooks}, check=False)  # noqa: S603
+        # In a temp dir: schemathesis leaves its cache (.schemathesis/) in its working dir.
+        with tempfile.TemporaryDirectory(prefix="schemathesis-") as workdir:
+            result = subprocess.run(  # noqa: S603
+                command, cwd=workdir, env={**env, **hooks}, check=False
+            )
         print(f"schemathesis run took {time.monotonic() - started:.0f} s")
         return result.returncode
     finally:
