@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -11,11 +13,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import recovery, services
-from accounts.validators import normalize_phone, validate_new_password
+from accounts.validators import PHONE_INVALID, normalize_phone, validate_new_password
 from config.api import INVALID_RESPONSE as INVALID
+from config.api import StrictCharField
 from config.api import error_response as _error
 from config.throttles import ScopedRateThrottle
 
+PASSWORD_TOO_SHORT = "This password is too short. It must contain at least 8 characters."  # noqa: S105
 SIGNUP_ACCEPTED = "If this address can sign up, we have emailed it a 6-digit code."
 RESET_ACCEPTED = "If an account uses this address, we have emailed it a link to reset the password."
 EMAIL_CHANGE_ACCEPTED = "We have emailed a confirmation link to the new address."
@@ -25,16 +29,40 @@ THROTTLED = _error("`throttled`: too many requests; see the Retry-After header."
 UNAUTHENTICATED = _error("`not_authenticated` or `token_not_valid`: no valid access token.")
 
 
-class PhoneField(serializers.CharField):
+OTP_PATTERN = r"^ *(?:[0-9] *){6}$"
+# What a phone number may look like: "+", then digits, spaces, dots, hyphens and brackets
+# (e.g. +44 20 7946 0958, +1 (415) 555-2671); empty means none. On top of the pattern the
+# number must be a valid one (phonenumbers), which the schema states as `format: phone`.
+PHONE_PATTERN = r"^(?:\+[0-9][0-9 ().-]{3,30})?$"
+PHONE_SHAPE = re.compile(PHONE_PATTERN)
+
+
+# Six digits; spaces between them are forgiven (the code is read off an email). The schema
+# states the shape; the service checks it, so that a malformed code, like a wrong one, is
+# 400 `otp_invalid` (the contract).
+@extend_schema_field({"type": "string", "pattern": OTP_PATTERN, "maxLength": 32})
+class OtpField(StrictCharField):
+    pass
+
+
+@extend_schema_field(
+    {"type": "string", "format": "phone", "pattern": PHONE_PATTERN, "maxLength": 32}
+)
+class PhoneField(StrictCharField):
     """An optional phone number, stored in E.164 form."""
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(max_length=32, required=False, allow_blank=True, **kwargs)
+        # Not trimmed: the pattern is checked on the string as sent.
+        super().__init__(
+            max_length=32, required=False, allow_blank=True, trim_whitespace=False, **kwargs
+        )
 
     def to_internal_value(self, data) -> str:
         value = super().to_internal_value(data)
         if not value:
             return ""
+        if not PHONE_SHAPE.fullmatch(value):
+            raise serializers.ValidationError(PHONE_INVALID)
         try:
             return normalize_phone(value)
         except DjangoValidationError as exc:
@@ -74,9 +102,15 @@ class _PublicAuthApi(APIView):
 class SignupEmailApi(_PublicAuthApi):
     class InputSerializer(serializers.Serializer):
         email = serializers.EmailField(max_length=254)
-        password = serializers.CharField(max_length=4096, trim_whitespace=False)
-        first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-        last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+        # min_length: Django's MinimumLengthValidator (AUTH_PASSWORD_VALIDATORS), stated.
+        password = StrictCharField(
+            min_length=8,
+            max_length=4096,
+            trim_whitespace=False,
+            error_messages={"min_length": PASSWORD_TOO_SHORT},
+        )
+        first_name = StrictCharField(max_length=150, required=False, allow_blank=True)
+        last_name = StrictCharField(max_length=150, required=False, allow_blank=True)
         phone = PhoneField()
 
         def validate(self, attrs: dict) -> dict:
@@ -129,8 +163,8 @@ class VerifyOtpApi(_PublicAuthApi):
 
     class InputSerializer(serializers.Serializer):
         email = serializers.EmailField(max_length=254)
-        otp = serializers.CharField(max_length=32)
-        signup_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
+        otp = OtpField(max_length=32)
+        signup_id = StrictCharField(max_length=64, required=False, allow_blank=True)
 
     @extend_schema(
         operation_id="auth_verify_otp",
@@ -159,8 +193,8 @@ class VerifyOtpApi(_PublicAuthApi):
 class LoginEmailApi(_PublicAuthApi):
     class InputSerializer(serializers.Serializer):
         # A CharField, not an EmailField: a malformed address fails like any unknown one.
-        email = serializers.CharField(max_length=254)
-        password = serializers.CharField(max_length=4096, trim_whitespace=False)
+        email = StrictCharField(max_length=254)
+        password = StrictCharField(max_length=4096, trim_whitespace=False)
 
     @extend_schema(
         operation_id="auth_login_email",
@@ -182,7 +216,7 @@ class LoginEmailApi(_PublicAuthApi):
 
 
 class RefreshInputSerializer(serializers.Serializer):
-    refresh = serializers.CharField(max_length=4096)
+    refresh = StrictCharField(max_length=4096)
 
 
 class RefreshApi(_PublicAuthApi):
@@ -232,8 +266,8 @@ class MeApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
-        first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-        last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+        first_name = StrictCharField(max_length=150, required=False, allow_blank=True)
+        last_name = StrictCharField(max_length=150, required=False, allow_blank=True)
         phone = PhoneField()
 
     @extend_schema(

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from bookings import selectors, services
 from bookings.models import Booking, Ticket
 from bookings.presenters import iso_datetime, ticket_summary
+from config.api import SettingBoundedIntegerField, StrictCharField, id_path_parameter
 from config.api import error_response as _error
 from config.audit import audit_log
 from config.errors import DomainError
@@ -77,7 +78,11 @@ def booking_data(booking: Booking) -> dict:
 class BookingCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         category_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-        quantity = serializers.IntegerField()
+        quantity = SettingBoundedIntegerField(
+            min_value=1,
+            max_setting="MAX_TICKETS_PER_BOOKING",
+            range_message="Choose between 1 and {limit} tickets.",
+        )
 
         def validate_quantity(self, quantity: int) -> int:
             limit = settings.MAX_TICKETS_PER_BOOKING
@@ -137,6 +142,7 @@ class BookingConfirmedApi(APIView):
     @extend_schema(
         operation_id="booking_confirmed_get",
         summary="One of the fan's confirmed bookings, with its tickets",
+        parameters=[id_path_parameter("id", "Booking id")],
         responses={200: BookingOutputSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
         tags=["booking"],
     )
@@ -176,11 +182,11 @@ class CheckinApi(APIView):
     permission_classes = [IsStaff]
 
     class InputSerializer(serializers.Serializer):
-        code = serializers.CharField(max_length=200, trim_whitespace=True)
+        code = StrictCharField(max_length=200, trim_whitespace=True)
         # Optional for API compatibility; the door page always sends it. With it, a ticket
         # of another concert or outside its door window is refused.
         concert_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
-        door = serializers.CharField(max_length=40, required=False, allow_blank=True)
+        door = StrictCharField(max_length=40, required=False, allow_blank=True)
 
     TicketSerializer = CheckinTicketSerializer
 
@@ -260,7 +266,7 @@ class CheckinUndoApi(APIView):
     permission_classes = [IsStaff]
 
     class InputSerializer(serializers.Serializer):
-        code = serializers.CharField(max_length=200, trim_whitespace=True)
+        code = StrictCharField(max_length=200, trim_whitespace=True)
 
     @extend_schema(
         operation_id="checkin_undo",

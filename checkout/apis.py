@@ -4,22 +4,29 @@ create-intent, webhook and fake pay); config/urls.py mounts them under /booking 
 """
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bookings import selectors as booking_selectors
 from bookings.apis import NOT_FOUND, UNAUTHENTICATED, BookingOutputSerializer, booking_data
-from config.api import ErrorSerializer
+from config.api import ErrorSerializer, StrictCharField, id_path_parameter
 from config.api import error_response as _error
 
 from . import selectors, services
 
 
 class BookingConfirmApi(APIView):
+    partial_patch = False  # the body is required whole (config.api.AutoSchema)
+
     class InputSerializer(serializers.Serializer):
-        payment_intent_id = serializers.CharField(max_length=255)
+        payment_intent_id = StrictCharField(max_length=255)
 
     @extend_schema(
         operation_id="booking_confirm",
@@ -31,6 +38,7 @@ class BookingConfirmApi(APIView):
             "booking that was paid is refunded: 409 `booking_cancelled`."
         ),
         request=InputSerializer,
+        parameters=[id_path_parameter("id", "Booking id")],
         responses={
             200: BookingOutputSerializer,
             400: _error("Bad input", "invalid"),
@@ -102,6 +110,15 @@ class StripeWebhookApi(APIView):
         operation_id="payment_webhook_stripe",
         summary="Stripe webhook (signed with STRIPE_WEBHOOK_SECRET)",
         request=OpenApiTypes.OBJECT,
+        parameters=[
+            OpenApiParameter(
+                "Stripe-Signature",
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="Stripe's signature over the raw body; without a valid one: 400.",
+            )
+        ],
         responses={
             200: inline_serializer(
                 "WebhookReceived",
@@ -126,7 +143,7 @@ class FakePaymentPayApi(APIView):
     permission_classes = [permissions.AllowAny]
 
     class InputSerializer(serializers.Serializer):
-        card_number = serializers.CharField(max_length=32)
+        card_number = StrictCharField(max_length=32)
 
     class OutputSerializer(serializers.Serializer):
         status = serializers.CharField()

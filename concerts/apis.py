@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from concerts.errors import ConcertNotFound
 from concerts.selectors import concert_get, concert_list
-from config.api import error_response
+from config.api import INVALID_RESPONSE, error_response, id_path_parameter
 from config.throttles import AnonRateThrottle, UserRateThrottle
 
 NOT_FOUND_RESPONSE = error_response("No published concert with this id", "not_found")
@@ -63,11 +63,13 @@ class ConcertListApi(CatalogApi):
                 "upcoming", bool, description="Only concerts that have not started yet."
             )
         ],
-        responses={200: ConcertOutputSerializer(many=True)},
+        responses={200: ConcertOutputSerializer(many=True), 400: INVALID_RESPONSE},
         tags=["concerts"],
     )
     def get(self, request):
-        filters = self.FilterSerializer(data=request.query_params)
+        # A plain dict, not the QueryDict: DRF reads an empty `upcoming=` in a QueryDict as
+        # false, a value the schema (boolean) does not allow.
+        filters = self.FilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         concerts = concert_list(upcoming_only=filters.validated_data["upcoming"])
         return Response(ConcertOutputSerializer(concerts, many=True).data)
@@ -77,7 +79,7 @@ class ConcertDetailApi(CatalogApi):
     @extend_schema(
         operation_id="concert_retrieve",
         summary="One published concert",
-        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="Concert id")],
+        parameters=[id_path_parameter("id", "Concert id (anything else: 404)")],
         responses={200: ConcertOutputSerializer, 404: NOT_FOUND_RESPONSE},
         tags=["concerts"],
     )

@@ -8,6 +8,7 @@ exception handler turns a domain error, and every DRF error, into the contract's
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -20,7 +21,7 @@ from django.views.defaults import page_not_found as django_page_not_found
 from django.views.defaults import permission_denied as django_permission_denied
 from django.views.defaults import server_error as django_server_error
 from drf_spectacular import openapi
-from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -176,6 +177,65 @@ INVALID_RESPONSE = OpenApiResponse(
 )
 
 
+# --- Input fields that state the server's limits in the OpenAPI schema -------------------
+# Largest id a path or body may carry: PostgreSQL's bigint. Ids above it are 404 (or 400 in
+# a body), never a database error, and the schema says so.
+MAX_ID = 2**63 - 1
+# A request string DRF accepts holds no NUL character (PostgreSQL text cannot store one).
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+# ...and, where DRF trims the string (str.strip) and refuses it blank, holds something that is
+# not whitespace: exactly what str.strip removes (ECMA's \s differs: it has U+FEFF).
+_STRIPPED = (
+    r"\u0009-\u000d\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+NON_BLANK_PATTERN = rf"^[^\u0000]*[^\u0000{_STRIPPED}][^\u0000]*$"
+
+
+class StrictCharField(serializers.CharField):
+    """A string that must arrive as a JSON string: DRF's CharField would turn `0` or `true`
+    into "0"/"True", accepting a body its own schema (`type: string`) calls invalid."""
+
+    default_error_messages = {"invalid": "Not a valid string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class SettingBoundedIntegerField(serializers.IntegerField):
+    """An integer from `min_value` to a setting (read whenever a serializer is built, so the
+    schema and the check follow the setting, and tests may override it)."""
+
+    def __init__(self, *, max_setting: str, range_message: str = "", **kwargs: Any) -> None:
+        from django.conf import settings
+
+        limit = getattr(settings, max_setting)
+        if range_message:
+            message = range_message.format(limit=limit)
+            kwargs["error_messages"] = {"min_value": message, "max_value": message}
+        super().__init__(max_value=limit, **kwargs)
+
+
+def id_path_parameter(name: str = "id", description: str = "") -> OpenApiParameter:
+    """A path id as the server accepts it: digits, 1..MAX_ID (anything else answers 404)."""
+    return OpenApiParameter(
+        name,
+        {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID},
+        OpenApiParameter.PATH,
+        description=description,
+    )
+
+
+def _allows_empty_string(schema: dict) -> bool:
+    pattern = schema.get("pattern", "")
+    return (
+        not schema.get("minLength")
+        and schema.get("format") in (None, "phone")
+        and re.fullmatch(pattern, "") is not None  # re reads \uXXXX escapes as JSON Schema does
+    )
+
+
 class AutoSchema(openapi.AutoSchema):
     """Names nested serializers after their view, so that every app may use the styleguide's
     `InputSerializer`/`OutputSerializer` without clashing components in the OpenAPI schema:
@@ -187,6 +247,49 @@ class AutoSchema(openapi.AutoSchema):
             return super().get_serializer_name(serializer, direction)
         view_name = outer.rpartition(".")[2].removesuffix("Api").removesuffix("View")
         return view_name + inner
+
+    def _map_serializer_field(
+        self, field: serializers.Field, direction: str, bypass_extensions: bool = False
+    ) -> dict:
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        # DRF refuses NUL in every CharField (ProhibitNullCharactersValidator), and a blank
+        # string once trimmed unless allow_blank: say so, unless the field has its own pattern.
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and schema.get("type") == "string"
+            and "pattern" not in schema
+        ):
+            blank_refused = field.trim_whitespace and not field.allow_blank
+            schema["pattern"] = NON_BLANK_PATTERN if blank_refused else NO_NUL_PATTERN
+        return schema
+
+    def _insert_field_validators(self, field: serializers.Field, schema: dict) -> None:
+        super()._insert_field_validators(field, schema)
+        # drf-spectacular adds "" to a blank-allowed string with a pattern as oneOf [the
+        # string, maxLength 0]. When the string's own schema already allows "" (ours do),
+        # "" matches both branches, which oneOf forbids: keep the string's schema alone.
+        branches = schema.get("oneOf")
+        if (
+            branches
+            and len(branches) == 2
+            and branches[1] == {"type": "string", "maxLength": 0}
+            and _allows_empty_string(branches[0])
+        ):
+            schema.pop("oneOf")
+            schema.update(branches[0])
+
+    def _get_request_for_media_type(self, serializer: Any, direction: str = "request") -> Any:
+        # drf-spectacular drafts every PATCH body as a partial update (no required field). An
+        # action view that validates a whole body (`partial_patch = False`, e.g. confirm) says
+        # so, and its schema then lists the fields it requires.
+        if self.method == "PATCH" and not getattr(self.view, "partial_patch", True):
+            self.method = "POST"
+            try:
+                return super()._get_request_for_media_type(serializer, direction)
+            finally:
+                self.method = "PATCH"
+        return super()._get_request_for_media_type(serializer, direction)
 
 
 # --- JSON bodies: config.jsonbody reads them within limits (json_body, for plain views);

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -105,7 +105,7 @@ class QueueStatusApi(APIView):
             "Answered from Redis alone. Polling it also tells the waiting room you are still "
             "there: a fan silent for QUEUE_ABANDON_SECONDS loses the place."
         ),
-        parameters=[OpenApiParameter("concert_id", int, required=True)],
+        parameters=[ConcertIdInputSerializer],
         responses={200: QueueStateOutputSerializer, 400: INVALID, 401: UNAUTHENTICATED},
     )
     def get(self, request: Request) -> Response:
