@@ -165,15 +165,17 @@ def test_control_without_the_partial_unique_index_a_fan_gets_two_pending_booking
     category = TicketCategoryFactory(concert=concert, total_seats=10)
     (fan,) = make_fans(1, "twice")
     admit([fan], concert)
-    both_checked = threading.Barrier(2)
-    fan_tickets_held = services.selectors.fan_tickets_held
+    both_inserted = threading.Barrier(2)
+    seats_take = services.seats_take
 
-    def held_after_both_checked(**kwargs) -> int:
-        # booking_create calls this between its pending check and its insert.
-        both_checked.wait(timeout=30)
-        return fan_tickets_held(**kwargs)
+    def seats_take_after_both_inserted(**kwargs) -> bool:
+        # booking_create takes the seats right after its insert, in the same transaction:
+        # each request has checked and inserted before either commits, so neither check
+        # could see the other's booking.
+        both_inserted.wait(timeout=30)
+        return seats_take(**kwargs)
 
-    monkeypatch.setattr(services.selectors, "fan_tickets_held", held_after_both_checked)
+    monkeypatch.setattr(services, "seats_take", seats_take_after_both_inserted)
 
     outcomes = outcome_codes(
         run_concurrently(
