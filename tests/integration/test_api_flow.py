@@ -10,17 +10,12 @@ email and the beat schedule then really travel through the broker.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core import mail
-from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -28,9 +23,9 @@ from config.celery import app as celery_app
 from queueing.models import QueueEntry
 from queueing.tasks import admit_all_concerts
 from tests.factories import ConcertFactory, TicketCategoryFactory, UserFactory
+from tests.processes import celery_worker_with_beat
 
 CARD_OK = "4242424242424242"
-BASE_DIR = Path(settings.BASE_DIR)
 
 
 @pytest.fixture(autouse=True)
@@ -124,54 +119,15 @@ broker_only = pytest.mark.skipif(
 @pytest.fixture
 def celery_worker_process(tmp_path) -> Iterator[Path]:
     """A `celery worker -B` subprocess on the test database; yields its email directory."""
-    mail_dir = tmp_path / "mail"
-    mail_dir.mkdir()
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(mail_dir),
-        "QUEUE_PROMOTION_INTERVAL_SECONDS": "1",
-        "DEBUG": "1",
-    }
-    if db.get("PASSWORD"):
-        env["DATABASE_URL"] = (
-            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        )
-    log = (tmp_path / "worker.log").open("w")
-    worker = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "celery", "-A", "config", "worker", "--beat"),
-            *("--loglevel", "INFO", "--concurrency", "1", "--hostname", f"flow-{os.getpid()}@%h"),
-            *(
-                "--schedule",
-                str(tmp_path / "beat-schedule"),
-                "--without-gossip",
-                "--without-mingle",
-            ),
-        ],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: stopped whole, children included
-    )
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
     try:
-        yield mail_dir
+        with celery_worker_with_beat(
+            tmp_path, name="flow", env={"QUEUE_PROMOTION_INTERVAL_SECONDS": "1"}
+        ) as mail_dir:
+            yield mail_dir
     finally:
         celery_app.conf.task_always_eager = eager
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(timeout=10)
-        log.close()
-        print((tmp_path / "worker.log").read_text()[-4000:])  # shown by pytest on failure
 
 
 @broker_only
