@@ -31,8 +31,7 @@ POLL_SECONDS = 10  # room.js: a fan beyond position 1,000 polls every 10 s (2.5 
 def _setup(redis_url: str) -> None:
     os.environ["REDIS_URL"] = redis_url
     os.environ.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        BOXOFFICE_TESTING="1",
+        DJANGO_SETTINGS_MODULE="config.settings.test",  # eager Celery, the fake provider
         CELERY_TASK_ALWAYS_EAGER="1",
         PAYMENT_PROVIDER="fake",
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
@@ -55,8 +54,8 @@ def _measure(polls: int, purchases: int) -> dict[str, float]:
     from rest_framework_simplejwt.tokens import RefreshToken
 
     from bookings import services as booking_services
+    from checkout import services as checkout_services
     from config.redis import get_queue_redis
-    from payments import services as payment_services
     from queueing import services as queue_services
     from tests.factories import ConcertFactory, TicketCategoryFactory, UserFactory
 
@@ -98,11 +97,13 @@ def _measure(polls: int, purchases: int) -> dict[str, float]:
     before, wall = _backend_cpu_seconds(pid), time.perf_counter()
     for fan in fans[:purchases]:
         booking = booking_services.booking_create(user=fan, category_id=category.pk, quantity=2)
-        payment = payment_services.payment_intent_create(booking=booking)
-        payment_services.fake_payment_pay(
+        payment = checkout_services.booking_payment_start(booking=booking)
+        checkout_services.fake_payment_pay(
             payment_intent_id=payment.intent_id, card_number="4242424242424242"
         )
-        booking_services.booking_confirm(booking_id=booking.pk, payment_intent_id=payment.intent_id)
+        checkout_services.booking_confirm(
+            booking_id=booking.pk, payment_intent_id=payment.intent_id
+        )
     figures["pg_cpu_ms_per_purchase"] = (_backend_cpu_seconds(pid) - before) / purchases * 1000
     figures["wall_ms_per_purchase"] = (time.perf_counter() - wall) / purchases * 1000
     return figures
