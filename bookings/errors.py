@@ -1,6 +1,9 @@
 """Why the booking services say no: each error has a stable code the API and pages share."""
 
+from concerts.errors import TicketLimitReached
 from config.errors import DomainError, NotFound
+
+__all__ = ["TicketLimitReached"]  # the rule lives with the sale rules (concerts)
 
 
 class BookingNotFound(NotFound):
@@ -25,11 +28,6 @@ class InsufficientSeats(DomainError):
 class PendingBookingExists(DomainError):
     code = "pending_booking_exists"
     default_message = "You already have a booking waiting for payment: pay or cancel it first."
-
-
-class TicketLimitReached(DomainError):
-    code = "ticket_limit_reached"
-    default_message = "You can hold at most {limit} tickets for this concert."
 
 
 class BookingExpired(DomainError):

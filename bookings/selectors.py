@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from bookings import errors
 from bookings.models import Booking, Ticket
+from concerts import selectors as concert_selectors
 from concerts.models import Concert
 
 # Ids beyond a bigint would make PostgreSQL refuse the query; they exist nowhere anyway.
@@ -104,16 +105,9 @@ def booking_for_email(*, booking_id: int) -> Booking | None:
 HELD_STATUSES = (Booking.Status.PENDING, Booking.Status.CONFIRMED)
 
 
-def fan_tickets_held(
-    *, user_id: int, concert_id: int, exclude_booking_id: int | None = None
-) -> int:
-    """Tickets a fan holds for a concert, pending and confirmed (MAX_TICKETS_PER_FAN counts these)."""
-    bookings = Booking.objects.filter(
-        user_id=user_id, concert_id=concert_id, status__in=HELD_STATUSES
-    )
-    if exclude_booking_id is not None:
-        bookings = bookings.exclude(pk=exclude_booking_id)
-    return bookings.aggregate(total=Sum("quantity", default=0))["total"]
+# The per-fan limit's count lives with the sale rules (the waiting room refuses a fan at
+# the limit, and queueing may not import bookings); bookings reads it from there.
+fan_tickets_held = concert_selectors.fan_tickets_held
 
 
 # --- the door ----------------------------------------------------------------------------

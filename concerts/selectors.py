@@ -128,6 +128,91 @@ def concert_is_sold_out(concert: Concert) -> bool:
     return seats_are_sold_out(total=total, available=available)
 
 
+@dataclass(frozen=True)
+class ConcertStock:
+    """A concert's seats as the turnstile needs them, read in one statement (a consistent
+    snapshot): free to hold, sold, and the rest (held by pending bookings or offers)."""
+
+    total: int
+    free: int
+    sold: int
+
+    @property
+    def in_flux(self) -> int:
+        """Seats neither free nor sold: they may still come back."""
+        return self.total - self.free - self.sold
+
+    @property
+    def sold_out(self) -> bool:
+        """No seat free and none that can come back (but by a refund)."""
+        return self.total > 0 and self.free <= 0 and self.in_flux <= 0
+
+
+def concert_stock(*, concert_id: int) -> ConcertStock:
+    row = (
+        Concert.objects.filter(pk=concert_id)
+        .annotate(
+            seats_total=Coalesce(
+                Subquery(
+                    TicketCategory.objects.filter(concert=OuterRef("pk"))
+                    .order_by()
+                    .values("concert")
+                    .annotate(total=Sum("total_seats"))
+                    .values("total"),
+                    output_field=IntegerField(),
+                ),
+                Value(0),
+            ),
+            seats_free=Coalesce(
+                Subquery(
+                    TicketCategory.objects.filter(concert=OuterRef("pk"))
+                    .order_by()
+                    .values("concert")
+                    .annotate(total=Sum("available_seats"))
+                    .values("total"),
+                    output_field=IntegerField(),
+                ),
+                Value(0),
+            ),
+            seats_sold=_bookings_sum(
+                "quantity",
+                owner="concert",
+                status=_booking_model().Status.CONFIRMED,
+                output_field=IntegerField(),
+            ),
+        )
+        .values_list("seats_total", "seats_free", "seats_sold")
+        .first()
+    )
+    if row is None:
+        return ConcertStock(total=0, free=0, sold=0)
+    return ConcertStock(total=int(row[0]), free=int(row[1]), sold=int(row[2]))
+
+
+def concert_seat_holders(*, concert_id: int) -> list[int]:
+    """Fans whose pending booking for the concert has taken its seats already."""
+    status = _booking_model().Status
+    return list(
+        _booking_model()
+        .objects.filter(concert_id=concert_id, status=status.PENDING)
+        .values_list("user_id", flat=True)
+    )
+
+
+def fan_tickets_held(
+    *, user_id: int, concert_id: int, exclude_booking_id: int | None = None
+) -> int:
+    """Tickets a fan holds for a concert, pending and confirmed: what MAX_TICKETS_PER_FAN
+    counts (the waiting room refuses a fan at the limit, bookings a quantity beyond it)."""
+    status = _booking_model().Status
+    bookings = _booking_model().objects.filter(
+        user_id=user_id, concert_id=concert_id, status__in=[status.PENDING, status.CONFIRMED]
+    )
+    if exclude_booking_id is not None:
+        bookings = bookings.exclude(pk=exclude_booking_id)
+    return bookings.aggregate(total=Sum("quantity", default=0))["total"]
+
+
 # --- The sale window -----------------------------------------------------------------------
 # The same rules as querysets (concerts_on_sale, concerts_in_waiting_room) sit next to
 # them, for lists that filter in the database.

@@ -21,6 +21,7 @@ from concerts.models import Concert
 from config.audit import audit_log
 from queueing import selectors, services
 from queueing.models import QueueEntry
+from queueing.state import LINE_TEXTS
 
 
 class CapForm(forms.Form):
@@ -127,6 +128,7 @@ class QueueEntryAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "concert": concert,
             "overview": overview,
+            "line_text": LINE_TEXTS.get(overview.line_reason) if overview.line_reason else None,
             "cap_form": cap_form,
             "can_control": self._can_control(request),
             "slot_seconds": settings.QUEUE_SLOT_SECONDS,

@@ -26,7 +26,7 @@ from config.errors import DomainError
 from config.fastapi import domain_error_json, json_object_body, json_response, positive_id
 from config.fastapi import token_user_id as _token_user_id
 from queueing import services
-from queueing.state import QueueState, QueueStatus
+from queueing.state import LineReason, LineState, QueueState, QueueStatus
 
 MAX_ID = 2**63 - 1
 
@@ -52,6 +52,20 @@ class QueueStateOutputSerializer(serializers.Serializer):
     )
     active_until = serializers.DateTimeField(allow_null=True)
     sale_starts_at = serializers.DateTimeField(allow_null=True)
+    line = serializers.ChoiceField(
+        choices=[state.value for state in LineState],
+        help_text="Why the line is or is not moving: `open` (admitting while seats are free), "
+        "`paused` (see line_reason), `sold_out` (no seat left and none held: the line is "
+        "closed; the waiting list is open).",
+    )
+    line_reason = serializers.ChoiceField(
+        choices=[reason.value for reason in LineReason],
+        allow_null=True,
+        help_text="Null while open. `paused_by_staff` (admission paused or the cap set to 0), "
+        "`seats_held` (every seat left is held by fans paying: some may come back, and the "
+        "line then moves on in order), `sold_out`. The estimate is null unless the line is "
+        "open.",
+    )
     poll_after_seconds = serializers.FloatField(
         help_text="When to ask again, in seconds (with jitter): about 2 s near the front or "
         "while active, longer further back (a share of the estimated wait, at most 60 s), "
@@ -80,7 +94,11 @@ class QueueJoinApi(APIView):
             400: INVALID,
             401: UNAUTHENTICATED,
             404: _error("`not_found`: no such published concert."),
-            409: _error("`sale_not_open` (too early, or the concert has begun); `sold_out`."),
+            409: _error(
+                "`sale_not_open` (too early, or the concert has begun); `sold_out` (no seat "
+                "left: the waiting list is open); `ticket_limit_reached` (the fan already "
+                "holds MAX_TICKETS_PER_FAN tickets for the concert; `limit`, `held`)."
+            ),
         },
     )
     def post(self, request: Request) -> Response:

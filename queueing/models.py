@@ -17,6 +17,7 @@ class QueueEntry(models.Model):
         EXPIRED = "expired", "Slot expired"
         LEFT = "left", "Left the queue"
         ABANDONED = "abandoned", "Abandoned (stopped polling)"
+        SOLD_OUT = "sold_out", "Sold out while waiting"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="queue_entries"

@@ -13,7 +13,8 @@ Per concert:
 - seen      ZSET user -> last status/join call (ms), for abandonment
 - admits    ZSET "<user>:<ms>" -> admission time, for the rate cap and the wait estimate
 - seq       STRING join counter
-- meta      HASH sale_starts_at (ms), shuffled ("1" once the pre-queue is placed)
+- meta      HASH sale_starts_at (ms), shuffled ("1" once the pre-queue is placed), line
+            (what the last turnstile tick found: "" open, "seats_held", "sold_out")
 - control   HASH runtime overrides from staff: paused ("1"), cap (int); PostgreSQL's
             QueueControl is the durable copy
 - epoch     STRING when this state was built (ms). Redis that lost its data has no epoch:
@@ -36,9 +37,11 @@ from django.conf import settings
 from config.redis import QueueRedis, get_queue_redis
 from queueing.state import (
     ETA_WINDOW_MS,
+    LineState,
     QueueState,
     QueueStatus,
     datetime_from_ms,
+    line_state,
     wait_estimate_seconds,
 )
 
@@ -93,23 +96,30 @@ local function admissions(now, window)
 end
 
 -- {status, position, queue_length, admitted, oldest_admission_ms, active_until_ms,
---  sale_starts_ms}; -1 = null. The wait estimate is computed from these in Python.
+--  sale_starts_ms, paused, cap, line}; -1 = null. The wait estimate and the line's state
+-- are computed from these in Python (queueing.state).
 local function queue_state(uid, now, abandon, window)
   local sale = tonumber(redis.call('HGET', K_META, 'sale_starts_at') or '-1')
   local qlen = redis.call('ZCARD', K_WAITING) + redis.call('ZCARD', K_PRE)
+  local control = redis.call('HMGET', K_CONTROL, 'paused', 'cap')
+  local line = redis.call('HGET', K_META, 'line') or ''
+  local paused, cap = control[1] or '', tonumber(control[2] or '-1')
+  local function row(status, position, admitted, oldest, active_until)
+    return {status, position, qlen, admitted, oldest, active_until, sale, paused, cap, line}
+  end
   local active_until = redis.call('ZSCORE', K_ACTIVE, uid)
   if active_until and tonumber(active_until) > now then
-    return {'active', -1, qlen, 0, -1, tonumber(active_until), sale}
+    return row('active', -1, 0, -1, tonumber(active_until))
   end
   if redis.call('ZSCORE', K_PRE, uid) then
-    return {'waiting', -1, qlen, 0, -1, -1, sale}
+    return row('waiting', -1, 0, -1, -1)
   end
   local rank = redis.call('ZRANK', K_WAITING, uid)
-  if not rank then return {'none', -1, qlen, 0, -1, -1, sale} end
+  if not rank then return row('none', -1, 0, -1, -1) end
   local seen = redis.call('ZSCORE', K_SEEN, uid)
   if seen and now - tonumber(seen) > abandon then
     -- silent too long: the place is lost; the next admission tick removes it
-    return {'none', -1, qlen, 0, -1, -1, sale}
+    return row('none', -1, 0, -1, -1)
   end
   local position = rank + 1
   if redis.call('HGET', K_META, 'shuffled') ~= '1' then
@@ -117,7 +127,7 @@ local function queue_state(uid, now, abandon, window)
     position = position + redis.call('ZCARD', K_PRE)
   end
   local admitted, oldest = admissions(now, window)
-  return {'waiting', position, qlen, admitted, oldest, -1, sale}
+  return row('waiting', position, admitted, oldest, -1)
 end
 """
 
@@ -176,8 +186,10 @@ return state
 )
 
 # The turnstile. ARGV: now, slot_ms, default_cap, per_minute (0: none), abandon_ms,
-# max_abandoned_scan, eta_window_ms, rate_window_ms.
-# Returns {expired users, admitted users, abandoned users, active_until}.
+# max_abandoned_scan, eta_window_ms, rate_window_ms, seats_free (-1: stock not limited),
+# seats_in_flux, seats_per_fan, then the ids of fans whose seats are already taken (a
+# pending booking), who need no more reserved for them.
+# Returns {expired users, admitted users, abandoned users, active_until, line, closed}.
 _ADMIT_LUA = """
 local K_WAITING, K_PRE, K_ACTIVE, K_SEEN, K_ADMITS, K_SEQ, K_META, K_CONTROL =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
@@ -185,11 +197,37 @@ if redis.call('EXISTS', KEYS[9]) == 0 then return {'rebuild'} end
 local now, slot = tonumber(ARGV[1]), tonumber(ARGV[2])
 local per_minute, abandon = tonumber(ARGV[4]), tonumber(ARGV[5])
 local max_scan = tonumber(ARGV[6])
+local stock, in_flux, per_fan = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
 
 local expired = redis.call('ZRANGEBYSCORE', K_ACTIVE, '-inf', now)
 if #expired > 0 then redis.call('ZREMRANGEBYSCORE', K_ACTIVE, '-inf', now) end
 redis.call('ZREMRANGEBYSCORE', K_ADMITS, '-inf', now - tonumber(ARGV[7]))
 
+-- Admission follows stock: the seats free to hold, less what every admitted fan who has
+-- not held yet may still take (per_fan each), must stay above zero for each admission.
+local line, closed = '', 0
+local by_seats, seats_free = nil, nil
+if stock >= 0 then
+  local holders = {}
+  for i = 12, #ARGV do holders[ARGV[i]] = true end
+  local reserve = 0
+  for _, uid in ipairs(redis.call('ZRANGE', K_ACTIVE, 0, -1)) do
+    if not holders[uid] then reserve = reserve + per_fan end
+  end
+  seats_free = stock - reserve
+  by_seats = 0
+  if stock <= 0 and in_flux <= 0 then
+    -- sold out: no seat is free and none is held, so none can come back but by a refund.
+    -- The line closes: everyone still waiting is told (status none, line sold_out).
+    line = 'sold_out'
+    closed = redis.call('ZCARD', K_WAITING) + redis.call('ZCARD', K_PRE)
+    redis.call('DEL', K_WAITING, K_PRE, K_SEEN)
+  elseif seats_free <= 0 then
+    line = 'seats_held'
+  else
+    by_seats = math.ceil(seats_free / per_fan)
+  end
+end
 local admitted, abandoned = {}, {}
 local until_ms = now + slot
 if redis.call('HGET', K_CONTROL, 'paused') ~= '1' then
@@ -199,6 +237,7 @@ if redis.call('HGET', K_CONTROL, 'paused') ~= '1' then
     local recent = redis.call('ZCOUNT', K_ADMITS, '(' .. (now - tonumber(ARGV[8])), '+inf')
     free = math.min(free, per_minute - recent)
   end
+  if by_seats then free = math.min(free, by_seats) end
   while free > 0 do
     local popped = redis.call('ZPOPMIN', K_WAITING, free)
     if #popped == 0 then break end
@@ -218,7 +257,12 @@ if redis.call('HGET', K_CONTROL, 'paused') ~= '1' then
     if #abandoned >= max_scan then break end
   end
 end
-return {expired, admitted, abandoned, until_ms}
+-- what this tick admitted reserves seats too: none left for the next fan? say so
+if line == '' and seats_free and seats_free - #admitted * per_fan <= 0 then
+  line = 'seats_held'
+end
+redis.call('HSET', K_META, 'line', line)
+return {expired, admitted, abandoned, until_ms, line, closed}
 """
 
 # Places the shuffled pre-queue ahead of everyone: ARGV: users in drawn order.
@@ -282,8 +326,11 @@ def _null(value: int | str) -> int | None:
 
 
 def _state(concert_id: int, row: list, *, now_ms: int) -> QueueState:
-    """The script's state row as the contract's queue_state, with its wait estimate."""
-    status, position, queue_length, admitted, oldest_ms, active_until, sale = row
+    """The script's state row as the contract's queue_state, with its wait estimate (none
+    while the line is not moving: nobody can know it then)."""
+    status, position, queue_length, admitted, oldest_ms, active_until, sale = row[:7]
+    paused, cap, tick_line = row[7:10]
+    line, reason = line_state(paused=paused == "1", cap=_null(cap), tick_line=str(tick_line))
     position = _null(position)
     return QueueState(
         concert_id=concert_id,
@@ -291,7 +338,7 @@ def _state(concert_id: int, row: list, *, now_ms: int) -> QueueState:
         position=position,
         queue_length=int(queue_length),
         estimated_wait_seconds=None
-        if position is None
+        if position is None or line != LineState.OPEN
         else wait_estimate_seconds(
             position - 1,
             admitted=int(admitted),
@@ -300,6 +347,8 @@ def _state(concert_id: int, row: list, *, now_ms: int) -> QueueState:
         ),
         active_until=datetime_from_ms(_null(active_until)),
         sale_starts_at=datetime_from_ms(_null(sale)),
+        line=line,
+        line_reason=reason,
     )
 
 
@@ -322,11 +371,23 @@ def _checked(row: list) -> list:
 
 
 @dataclass(frozen=True)
+class Stock:
+    """What the turnstile needs of a concert's seats, read once per tick from PostgreSQL."""
+
+    seats_free: int  # free to hold: the categories' available_seats
+    seats_in_flux: int  # neither free nor sold (held by pending bookings or offers)
+    seats_per_fan: int  # what one admitted fan may still take, reserved for each
+    holders: tuple[int, ...] = ()  # active fans whose seats are already taken
+
+
+@dataclass(frozen=True)
 class AdmitResult:
     expired: list[int]
     admitted: list[int]
     abandoned: list[int]
     active_until_ms: int
+    line: str = ""  # what the tick found: "" (open), "seats_held" or "sold_out"
+    closed: int = 0  # fans told the concert sold out (the line closed)
 
 
 def status(
@@ -375,10 +436,12 @@ def admit(
     default_cap: int,
     per_minute: int,
     abandon_ms: int,
+    stock: Stock | None = None,
     max_abandoned_scan: int = 1000,
     client=None,
 ) -> AdmitResult:
-    """One turnstile tick: expire slots, skip abandoned fans, admit up to the caps.
+    """One turnstile tick: expire slots, skip abandoned fans, admit up to the caps and,
+    given the concert's stock, only while seats are free for the fans admitted.
     Raises RebuildNeeded when the concert's state is missing."""
     row = _scripts()["admit"](
         keys=concert_keys(concert_id).all(),
@@ -391,15 +454,22 @@ def admit(
             max_abandoned_scan,
             ETA_WINDOW_MS,
             RATE_WINDOW_MS,
+            *(
+                (NULL, 0, 1)
+                if stock is None
+                else (stock.seats_free, stock.seats_in_flux, stock.seats_per_fan, *stock.holders)
+            ),
         ],
         client=_client(client),
     )
-    expired, admitted, abandoned, until_ms = _checked(row)
+    expired, admitted, abandoned, until_ms, line, closed = _checked(row)
     return AdmitResult(
         expired=[int(u) for u in expired],
         admitted=[int(u) for u in admitted],
         abandoned=[int(u) for u in abandoned],
         active_until_ms=int(until_ms),
+        line=str(line),
+        closed=int(closed),
     )
 
 
@@ -436,6 +506,15 @@ def leave(concert_id: int, user_id: int, *, client=None) -> tuple[bool, bool]:
         client=_client(client),
     )
     return bool(was_waiting), bool(was_active)
+
+
+def waiting_count(concert_id: int, *, client=None) -> int:
+    """Fans in the line and the pre-queue (one pipelined round trip)."""
+    keys = concert_keys(concert_id)
+    pipe = _client(client).pipeline(transaction=False)
+    pipe.zcard(keys.waiting)
+    pipe.zcard(keys.prequeue)
+    return sum(pipe.execute())
 
 
 def release(concert_id: int, user_id: int, *, client=None) -> bool:
@@ -479,6 +558,7 @@ class Snapshot:
     cap_override: int | None
     sale_starts_ms: int | None
     shuffled: bool
+    tick_line: str = ""
 
 
 def snapshot(concert_id: int, *, now_ms: int, client=None) -> Snapshot:
@@ -507,6 +587,7 @@ def snapshot(concert_id: int, *, now_ms: int, client=None) -> Snapshot:
         cap_override=int(control["cap"]) if "cap" in control else None,
         sale_starts_ms=int(meta["sale_starts_at"]) if "sale_starts_at" in meta else None,
         shuffled=meta.get("shuffled") == "1",
+        tick_line=meta.get("line", ""),
     )
 
 

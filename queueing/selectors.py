@@ -12,7 +12,13 @@ from django.utils import timezone
 from concerts.models import Concert
 from concerts.selectors import concerts_in_waiting_room, concerts_on_sale
 from queueing import redis_queue
-from queueing.state import datetime_from_ms, wait_estimate_seconds
+from queueing.state import (
+    LineReason,
+    LineState,
+    datetime_from_ms,
+    line_state,
+    wait_estimate_seconds,
+)
 
 
 def concerts_with_open_sale() -> QuerySet[Concert]:
@@ -47,20 +53,26 @@ class QueueOverview:
     cap_overridden: bool
     prequeue_drawn: bool
     sale_starts_at: datetime | None
+    line: LineState = LineState.OPEN
+    line_reason: LineReason | None = None
 
 
 def queue_overview(*, concert_id: int) -> QueueOverview:
     now_ms = int(timezone.now().timestamp() * 1000)
     snap = redis_queue.snapshot(concert_id, now_ms=now_ms)
-    line = snap.waiting + snap.prequeue
+    in_line = snap.waiting + snap.prequeue
+    # The fans' rule: no estimate while the line is not moving.
+    line, reason = line_state(paused=snap.paused, cap=snap.cap_override, tick_line=snap.tick_line)
     return QueueOverview(
         concert_id=concert_id,
         waiting=snap.waiting,
         prequeue=snap.prequeue,
         active=snap.active,
         admitted_last_minute=snap.admitted_last_minute,
-        estimated_wait_at_back_seconds=wait_estimate_seconds(
-            line,
+        estimated_wait_at_back_seconds=None
+        if line != LineState.OPEN
+        else wait_estimate_seconds(
+            in_line,
             admitted=snap.admitted_in_window,
             oldest_admission_ms=snap.oldest_admission_ms,
             now_ms=now_ms,
@@ -70,4 +82,6 @@ def queue_overview(*, concert_id: int) -> QueueOverview:
         cap_overridden=snap.cap_override is not None,
         prequeue_drawn=snap.shuffled,
         sale_starts_at=datetime_from_ms(snap.sale_starts_ms),
+        line=line,
+        line_reason=reason,
     )

@@ -22,6 +22,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from concerts import selectors as concert_selectors
+from concerts.errors import TicketLimitReached
 from concerts.models import Concert
 from outbox.services import outbox_enqueue
 from queueing import redis_queue
@@ -73,8 +74,10 @@ def queue_join(*, user_id: int, concert: Concert) -> QueueState:
     sale_starts_at the fan enters the pre-queue (position null), open from
     QUEUE_PREQUEUE_SECONDS before. A fan whose slot ran out, or who went silent past
     QUEUE_ABANDON_SECONDS, joins again at the back.
-    Raises SaleNotOpen (earlier than the pre-queue, or after the concert started) and
-    SoldOut (no seat left in any category).
+    Raises SaleNotOpen (earlier than the pre-queue, or after the concert started),
+    SoldOut (no seat left in any category: the fan may join the waiting list) and
+    TicketLimitReached (the fan already holds MAX_TICKETS_PER_FAN tickets for the concert:
+    a place in line would buy nothing).
     """
     now = timezone.now()
     if not concert_selectors.concert_prequeue_is_open(concert, now):
@@ -88,6 +91,14 @@ def queue_join(*, user_id: int, concert: Concert) -> QueueState:
         )
     if concert_selectors.concert_is_sold_out(concert):
         raise SoldOut()
+    fan_limit = settings.MAX_TICKETS_PER_FAN
+    held = concert_selectors.fan_tickets_held(user_id=user_id, concert_id=concert.pk)
+    if held >= fan_limit:
+        raise TicketLimitReached(
+            f"You already hold {held} tickets for this concert, the most one fan may have.",
+            limit=fan_limit,
+            held=held,
+        )
 
     result = _with_state(
         concert.pk,
@@ -182,8 +193,13 @@ def queue_admit_next(*, concert_id: int) -> list[int]:
 
     In one Lua script: end expired slots, skip and drop abandoned fans, admit the next fans
     in order while fewer than the cap (runtime override or QUEUE_MAX_ACTIVE_USERS) hold a
-    slot and, with QUEUE_ADMIT_PER_MINUTE, no more than that per minute. Paused: expiry
-    only. Concurrent ticks never exceed the cap nor admit a fan twice.
+    slot, with QUEUE_ADMIT_PER_MINUTE no more than that per minute, and only while seats
+    are free for them: the seats free to hold, less QUEUE_SEATS_PER_ADMISSION for each
+    admitted fan who has not held yet, must stay above zero (`_stock`, read here once per
+    tick; status polls never read it). No seat free but some held: the line pauses
+    (`seats_held`) and resumes, in order, when seats return. None free and none held:
+    sold out; the line closes and every waiting fan is told. Paused: expiry only.
+    Concurrent ticks never exceed the cap nor admit a fan twice.
     """
     now = timezone.now()
 
@@ -196,6 +212,7 @@ def queue_admit_next(*, concert_id: int) -> list[int]:
             default_cap=settings.QUEUE_MAX_ACTIVE_USERS,
             per_minute=settings.QUEUE_ADMIT_PER_MINUTE,
             abandon_ms=_abandon_ms(),
+            stock=_stock(concert_id),
         )
 
     try:
@@ -218,7 +235,38 @@ def queue_admit_next(*, concert_id: int) -> list[int]:
             active_until=datetime_from_ms(result.active_until_ms),
             finished_at=None,
         )
+    if result.closed:
+        entries.filter(status=QueueEntry.Status.WAITING).update(
+            status=QueueEntry.Status.SOLD_OUT, finished_at=now
+        )
     return result.admitted
+
+
+def seats_per_admission() -> int:
+    """What each admitted fan who has not held yet counts for in the seats left."""
+    return settings.QUEUE_SEATS_PER_ADMISSION or settings.MAX_TICKETS_PER_BOOKING
+
+
+def _stock(concert_id: int) -> redis_queue.Stock | None:
+    """The concert's seats for one tick: the holders first, then the counts, so that a hold
+    landing in between counts twice (its fan reserved, its seats gone), never zero times.
+    None for a concert with no categories yet: there is nothing to count (nor to sell)."""
+    holders = concert_selectors.concert_seat_holders(concert_id=concert_id)
+    stock = concert_selectors.concert_stock(concert_id=concert_id)
+    if stock.total == 0:
+        return None
+    return redis_queue.Stock(
+        seats_free=stock.free,
+        seats_in_flux=stock.in_flux,
+        seats_per_fan=seats_per_admission(),
+        holders=tuple(holders),
+    )
+
+
+def queue_has_waiting(*, concert_id: int) -> bool:
+    """Are fans waiting in the concert's line (or pre-queue)? Seats that come back go to
+    them first; the waiting list's offers wait until the line is empty or closed."""
+    return redis_queue.waiting_count(concert_id) > 0
 
 
 def queue_slot_active_until(*, user_id: int, concert_id: int) -> datetime | None:

@@ -34,6 +34,63 @@ ETA_WINDOW_MS = 300_000
 ETA_MIN_SPAN_MS = 60_000
 
 
+class LineState(enum.StrEnum):
+    """Why the line is or is not moving (queue_state.line)."""
+
+    OPEN = "open"  # admitting fans while seats are free to hold
+    PAUSED = "paused"  # not admitting now; line_reason says why
+    SOLD_OUT = "sold_out"  # no seat free and none can come back: the line is closed
+
+    do_not_call_in_templates = enum.nonmember(True)
+
+
+class LineReason(enum.StrEnum):
+    """queue_state.line_reason: null while the line is open."""
+
+    PAUSED_BY_STAFF = "paused_by_staff"  # staff paused admission or set the cap to 0
+    SEATS_HELD = "seats_held"  # every seat left is held by fans checking out; some may return
+    SOLD_OUT = "sold_out"
+
+    do_not_call_in_templates = enum.nonmember(True)
+
+
+def line_state(
+    *, paused: bool, cap: int | None, tick_line: str | None
+) -> tuple[LineState, LineReason | None]:
+    """The one rule for the line's state: staff controls act at once (read from Redis on
+    every poll); what stock allows is what the last turnstile tick found (`tick_line`,
+    written by the admit script as a LineReason value, or empty while open)."""
+    if paused or cap == 0:
+        return LineState.PAUSED, LineReason.PAUSED_BY_STAFF
+    if tick_line == LineReason.SOLD_OUT:
+        return LineState.SOLD_OUT, LineReason.SOLD_OUT
+    if tick_line == LineReason.SEATS_HELD:
+        return LineState.PAUSED, LineReason.SEATS_HELD
+    return LineState.OPEN, None
+
+
+# What fans and staff are told of each state: (heading, explanation). The page renders
+# these into its markup and its script switches between them, so they live only here.
+LINE_TEXTS: dict[LineReason, tuple[str, str]] = {
+    LineReason.PAUSED_BY_STAFF: (
+        "The line is paused",
+        "The box office has paused admission for a moment. You keep your place, and the line "
+        "moves again when they resume it. Nobody can estimate the wait while it is paused.",
+    ),
+    LineReason.SEATS_HELD: (
+        "Every seat left is being held",
+        "All the remaining seats are held by fans paying for them right now. Seats that are "
+        "not paid for in time come back, and the line moves again, in order. You keep your "
+        "place.",
+    ),
+    LineReason.SOLD_OUT: (
+        "Sold out",
+        "Every ticket has been sold. Join the waiting list to be offered seats, in list "
+        "order, if any come back from cancellations or refunds.",
+    ),
+}
+
+
 class QueueStatus(enum.StrEnum):
     WAITING = "waiting"  # in line, or in the pre-queue before the sale (no position yet)
     ACTIVE = "active"  # holding a slot to book
@@ -53,6 +110,8 @@ class QueueState:
     estimated_wait_seconds: int | None
     active_until: datetime | None
     sale_starts_at: datetime | None
+    line: LineState = LineState.OPEN
+    line_reason: LineReason | None = None
 
     @property
     def in_prequeue(self) -> bool:
@@ -81,6 +140,8 @@ class QueueState:
             "estimated_wait_seconds": self.estimated_wait_seconds,
             "active_until": _iso(self.active_until),
             "sale_starts_at": _iso(self.sale_starts_at),
+            "line": self.line.value,
+            "line_reason": None if self.line_reason is None else self.line_reason.value,
             "poll_after_seconds": poll_after_seconds(
                 self,
                 now_ms=int(time.time() * 1000) if now_ms is None else now_ms,

@@ -146,8 +146,9 @@ def test_a_first_join_is_one_read_of_each_row_and_one_upsert(
     # or again after Redis lost it, is read from PostgreSQL: tests/queueing/test_rebuild.py).
     bearer(AccessToken.for_user(make_user())).post(JOIN, {"concert_id": concert.pk}, format="json")
     client = bearer(AccessToken.for_user(user))
-    # The user's is_active, the concert with its seat totals, the upsert of QueueEntry.
-    with django_assert_num_queries(3):
+    # The user's is_active, the concert with its seat totals, the fan's tickets held
+    # (MAX_TICKETS_PER_FAN), the upsert of QueueEntry.
+    with django_assert_num_queries(4):
         assert client.post(JOIN, {"concert_id": concert.pk}, format="json").status_code == 200
 
 

@@ -323,6 +323,10 @@ QUEUE_ADMIT_PER_MINUTE = env.int("QUEUE_ADMIT_PER_MINUTE", default=0)
 QUEUE_PREQUEUE_SECONDS = env.int("QUEUE_PREQUEUE_SECONDS", default=1800)
 QUEUE_ABANDON_SECONDS = env.int("QUEUE_ABANDON_SECONDS", default=300)
 QUEUE_KEY_PREFIX = env.str("QUEUE_KEY_PREFIX", default="bo")
+# Admission follows stock: each fan admitted who has not held seats yet counts for this
+# many of the seats left (0: MAX_TICKETS_PER_BOOKING, what one booking may take), so nobody
+# is admitted to find nothing. Lower it (e.g. 2) to admit faster at the end of a sale.
+QUEUE_SEATS_PER_ADMISSION = env.int("QUEUE_SEATS_PER_ADMISSION", default=0)
 BOOKING_HOLD_SECONDS = env.int("BOOKING_HOLD_SECONDS", default=600)
 BOOKING_EXPIRY_INTERVAL_SECONDS = env.int("BOOKING_EXPIRY_INTERVAL_SECONDS", default=60)
 MAX_TICKETS_PER_BOOKING = env.int("MAX_TICKETS_PER_BOOKING", default=6)

@@ -38,8 +38,13 @@ def category(concert):
 
 
 @pytest.fixture
-def give_slot():
-    """Admit a fan through the real waiting room (queue_join + queue_admit_next)."""
+def give_slot(settings):
+    """Admit a fan through the real waiting room (queue_join + queue_admit_next).
+
+    Each admitted fan who has not held yet reserves one seat of those left (not a whole
+    booking's worth): these tests are about bookings and payments, and hand slots to fans
+    in small categories at will (tests/queueing/test_stock.py tests admission by stock)."""
+    settings.QUEUE_SEATS_PER_ADMISSION = 1
 
     def give(user, concert) -> None:
         queue_services.queue_join(user_id=user.pk, concert=concert)

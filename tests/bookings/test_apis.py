@@ -6,6 +6,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from bookings import services
 from bookings.models import Booking, Ticket
 from checkout import services as checkout_services
+from queueing import services as queue_services
 from tests.bookings.conftest import assert_seats_balance
 from tests.factories import TicketCategoryFactory
 
@@ -367,6 +368,9 @@ def test_confirm_paid_after_expiry_with_seats_gone_is_409_refunded(
     intent_id = provider_paid(booking)
     overdue(booking)
     services.booking_expire_overdue()
+    # The fan's turn ends too (else the one free seat stays theirs to take again: the
+    # turnstile admits nobody for it), and someone else takes the seat.
+    queue_services.queue_leave(user_id=user.pk, concert_id=concert.pk)
     hold(make_user(), small, 1)
     response = auth_client.patch(
         f"/api/v1/booking/{booking.pk}/confirm", {"payment_intent_id": intent_id}, format="json"

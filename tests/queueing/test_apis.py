@@ -21,6 +21,8 @@ STATE_FIELDS = {
     "estimated_wait_seconds",
     "active_until",
     "sale_starts_at",
+    "line",
+    "line_reason",
     "poll_after_seconds",
 }
 
@@ -170,11 +172,12 @@ def test_the_schema_documents_the_queue_routes(auth_client):
         assert operation in text
 
 
-def test_joining_again_through_the_api_is_two_cheap_queries(
+def test_joining_again_through_the_api_is_three_cheap_queries(
     auth_client, concert, django_assert_num_queries
 ):
     auth_client.post(JOIN, {"concert_id": concert.pk}, format="json")
-    # The user behind the token, then the concert with its seat totals; nothing written.
-    with django_assert_num_queries(2):
+    # The user behind the token, the concert with its seat totals, the tickets the fan holds
+    # (MAX_TICKETS_PER_FAN); nothing written.
+    with django_assert_num_queries(3):
         response = auth_client.post(JOIN, {"concert_id": concert.pk}, format="json")
     assert response.json()["position"] == 1

@@ -131,6 +131,8 @@ def test_as_json_is_the_contracts_queue_state_with_the_hint():
         "estimated_wait_seconds": None,
         "active_until": "2030-01-02T03:04:05.600000Z",
         "sale_starts_at": "2001-09-09T01:36:40Z",
+        "line": "open",
+        "line_reason": None,
         "poll_after_seconds": body["poll_after_seconds"],
     }
     assert 1.6 <= body["poll_after_seconds"] <= 2.4
