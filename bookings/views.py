@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -43,7 +44,8 @@ def select(request, concert_id: int):
     )
     if active_until is None:
         messages.info(request, "Your turn to choose seats has not come yet, or it is over.")
-        return redirect("queueing:room", concert_id=concert.pk)
+        # Not back into the line behind the fan's back: the room offers to join again.
+        return redirect(reverse("queueing:room", args=[concert.pk]) + "?from=seats")
 
     pending = selectors.booking_pending_find(user=request.user)
     limits = selectors.booking_quantity_limits(user_id=request.user.pk, concert=concert)

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework_simplejwt.tokens import AccessToken
@@ -23,6 +24,7 @@ from concerts.selectors import concert_get, concert_prequeue_opens_at
 from config.errors import DomainError
 from config.views import messages_add_error
 from queueing import services
+from queueing.state import LINE_TEXTS, LineReason
 
 
 def _access_token(user) -> str:
@@ -48,6 +50,14 @@ def room(request: HttpRequest, concert_id: int) -> HttpResponse:
     context = {
         "concert": concert,
         "state": state,
+        # Opening the room joins the line, unless the fan was sent here from the seat page
+        # (their turn is over or has not come): then they choose to join again.
+        "auto_join": request.GET.get("from") != "seats",
+        "waitlist_url": reverse("waitlist:concert", args=[concert.pk]),
+        "line_text": LINE_TEXTS.get(state.line_reason) if state.line_reason else None,
+        "line_texts": [(reason.value, text) for reason, text in LINE_TEXTS.items()],
+        "sold_out_text": LINE_TEXTS[LineReason.SOLD_OUT],
+        "max_per_fan": settings.MAX_TICKETS_PER_FAN,
         "access_token": _access_token(request.user),
         "slot_seconds": settings.QUEUE_SLOT_SECONDS,
         "prequeue_opens_at": concert_prequeue_opens_at(concert),

@@ -21,6 +21,7 @@
   var lastStatus = root.dataset.initialStatus;
   var lastAnnounced = null;
   var lastAnnounceAt = 0;
+  var lastLine = null;
   var lastMinuteAnnounced = null;
   var joined = root.dataset.initialStatus !== "none";
   var failures = 0; // consecutive failed polls: the connection is shown lost from the first
@@ -52,7 +53,23 @@
 
   function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
 
-  function formatWait(seconds) {
+  // The line's explanations, rendered by the server (queueing.state.LINE_TEXTS).
+  function lineText(reason) {
+    var node = root.querySelector('[data-line-texts] [data-reason="' + reason + '"]');
+    return node ? { title: node.dataset.title, text: node.textContent } : null;
+  }
+
+  function renderLine(state) {
+    var notice = field("line-notice");
+    var text = state.line_reason ? lineText(state.line_reason) : null;
+    notice.hidden = !text;
+    if (!text) return;
+    field("line-title").textContent = text.title;
+    field("line-text").textContent = text.text;
+  }
+
+  function formatWait(seconds, line) {
+    if (line && line !== "open") return "Not known while the line is not moving";
     if (seconds === null || seconds === undefined) return "Estimating…";
     if (seconds < 60) return "under a minute";
     var minutes = Math.round(seconds / 60);
@@ -239,22 +256,31 @@
     stopSaleCountdown();
     if (state.status === "waiting") {
       showPanel("waiting");
+      renderLine(state);
       field("position").textContent = state.position.toLocaleString();
       field("ahead").textContent = (state.position - 1).toLocaleString();
-      field("eta").textContent = formatWait(state.estimated_wait_seconds);
+      field("eta").textContent = formatWait(state.estimated_wait_seconds, state.line);
       field("length").textContent = state.queue_length.toLocaleString();
       renderProgress(state.position);
       // Announce on the first reading, then at most every 30 s, so a screen reader is not
       // interrupted by every poll.
-      if (lastAnnounced !== state.position && Date.now() - lastAnnounceAt > 30000) {
-        lastAnnounced = state.position;
+      var lineKey = state.position + ":" + (state.line_reason || "open");
+      if (lastAnnounced !== lineKey && (Date.now() - lastAnnounceAt > 30000 || lastLine !== state.line_reason)) {
+        lastAnnounced = lineKey;
         lastAnnounceAt = Date.now();
-        announce("You are number " + state.position + " in line. Estimated wait: " +
-          sentence(formatWait(state.estimated_wait_seconds)));
+        var why = state.line_reason ? lineText(state.line_reason) : null;
+        announce("You are number " + state.position + " in line. " +
+          (why ? sentence(why.title) + " " : "") +
+          "Estimated wait: " + sentence(formatWait(state.estimated_wait_seconds, state.line)));
       }
+      lastLine = state.line_reason;
       if (state.position <= 50) return 2500;
       if (state.position <= 1000) return 5000;
       return 10000;
+    }
+    if (state.line === "sold_out") {
+      showSoldOut();
+      return null;
     }
     // none: the turn ended, the fan left in another tab, or the place was lost.
     window.sessionStorage.removeItem(startKey);
@@ -266,6 +292,21 @@
     showPanel("none");
     announce(sentence(field("none-title").textContent) + " " + sentence(field("none-text").textContent), true);
     return null;
+  }
+
+  function showSoldOut() {
+    schedule(null);
+    window.sessionStorage.removeItem(startKey);
+    showPanel("sold-out");
+    var text = lineText("sold_out");
+    if (text) announce(sentence(text.title) + " " + text.text, true);
+  }
+
+  function showLimit(detail) {
+    schedule(null);
+    if (detail) field("limit-text").textContent = detail;
+    showPanel("limit");
+    announce(sentence(field("limit-text").textContent), true);
   }
 
   function showError(detail) {
@@ -391,6 +432,9 @@
         schedule(nextPollMs(state, render(state)));
       })
       .catch(function (error) {
+        var code = error.body && error.body.code;
+        if (code === "sold_out") { showSoldOut(); return; }
+        if (code === "ticket_limit_reached") { showLimit(error.message); return; }
         if (error.status === 409 || error.status === 404) {
           showError(error.message);
           return;
@@ -438,6 +482,9 @@
   });
 
   localTimes();
-  // Joining is idempotent: reopening the tab keeps the place the fan already has.
-  join();
+  // Joining is idempotent: reopening the tab keeps the place the fan already has. Sent
+  // here from the seat page (data-auto-join="0"), the fan is not put back in line unasked:
+  // the page shows where they stand and offers to join.
+  if (root.dataset.autoJoin === "1") join();
+  else if (joined) poll();
 })();
