@@ -197,11 +197,13 @@ class ConcertAdmin(admin.ModelAdmin):
             return "Save the concert first."
         return format_html(
             '<a href="{}">Live waiting room</a> · <a href="{}">Attendees (CSV)</a> · '
-            '<a href="{}">Bookings</a> · <a href="{}">Check-in door</a>',
+            '<a href="{}">Bookings</a> · <a href="{}">Check-in door</a> · '
+            '<a href="{}">Sale report</a>',
             reverse("admin:queueing_live", args=[concert.pk]),
             reverse("admin:bookings_attendees_csv", args=[concert.pk]),
             reverse("admin:bookings_booking_changelist") + f"?concert__id__exact={concert.pk}",
             reverse("bookings:checkin") + f"?concert={concert.pk}",
+            reverse("admin:reports_sale_report", args=[concert.pk]),
         )
 
     @admin.action(description="Publish selected concerts", permissions=["change"])

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "payments",
     "checkout",
     "outbox",
+    "reports",
 ]
 
 MIDDLEWARE = [
