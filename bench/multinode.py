@@ -124,6 +124,9 @@ def stack_env(cfg: Config) -> dict[str, str]:
             "QUEUE_ADMIT_PER_MINUTE": str(cfg.rate),
             "QUEUE_PROMOTION_INTERVAL_SECONDS": "1",
             "QUEUE_SLOT_SECONDS": str(cfg.slot),
+            # The storm's fans buy 1 or 2 tickets: each admitted fan reserves 2 of the seats
+            # left (admission follows stock).
+            "QUEUE_SEATS_PER_ADMISSION": "2",
             "BOOKING_HOLD_SECONDS": str(cfg.hold),
             "BOOKING_EXPIRY_INTERVAL_SECONDS": "2",
             "THROTTLE_AUTH": f"{AUTH_LIMIT}/min",
