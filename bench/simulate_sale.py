@@ -20,6 +20,7 @@ opens the report in the admin.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -130,10 +131,8 @@ def _run(rng, clock, *, fans, seats, sale_starts_at, log):
     while now < end:
         steps += 1
         for fan in arrivals.pop(_step_of(now), []):
-            try:
+            with contextlib.suppress(DomainError):  # sold out by the time they came
                 queue_services.queue_join(user_id=fan.pk, concert=concert)
-            except DomainError:
-                pass  # sold out by the time they came
         if now >= sale_starts_at:
             for user_id in queue_services.queue_admit_next(concert_id=concert.pk):
                 plans[user_id] = _plan(rng, now, next(f for f in crowd if f.pk == user_id))
