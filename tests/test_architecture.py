@@ -16,6 +16,7 @@ APPS = (
     "payments",
     "checkout",
     "outbox",
+    "waitlist",
 )
 
 # Which other apps each app may import. `config` holds what every app shares; only its
@@ -31,6 +32,7 @@ ALLOWED = {
     "checkout": {"config", "accounts", "concerts", "queueing", "bookings", "payments", "outbox"},
     # The outbox delivers other apps' effects through handlers they register: it knows none.
     "outbox": {"config"},
+    "waitlist": {"config", "accounts", "concerts", "bookings", "outbox"},
 }
 
 
