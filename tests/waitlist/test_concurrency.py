@@ -80,8 +80,9 @@ def test_accept_racing_the_lapse_sweep_has_exactly_one_winner(sold_out_with_list
     rounds = 8
     winners = []
     for round_number in range(rounds):
-        offer = WaitlistOffer.objects.filter(status="open").first() or (
-            services.waitlist_offers_make(category_id=category.pk)[0]
+        offer = (
+            WaitlistOffer.objects.filter(status="open").first()
+            or (services.waitlist_offers_make(category_id=category.pk)[0])
         )
         fan = fans[[e.pk for e in entries].index(offer.entry_id)]
         # The offer is due a moment from now: the fan's accept (before) races the sweep
