@@ -9,8 +9,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.api import ApiFan
-from tests.e2e.flows import BOOKING_URL, CHECKOUT_URL, FAKE_CARD_OK, expect_tickets_with_qr
-from tests.e2e.flows import pay_with_card
+from tests.e2e.flows import (
+    BOOKING_URL,
+    CHECKOUT_URL,
+    FAKE_CARD_OK,
+    expect_tickets_with_qr,
+    pay_with_card,
+)
 from tests.e2e.harness import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
