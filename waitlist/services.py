@@ -115,7 +115,7 @@ def waitlist_leave(*, entry_id: int, user=None, now: datetime | None = None) -> 
 
 def waitlist_offers_make(*, category_id: int, now: datetime | None = None) -> list[WaitlistOffer]:
     """Offer a category's free seats to its waiting entries in list order: the first entry
-    gets min(wanted, free) seats, reserved with seats_take for WAITLIST_OFFER_SECONDS, and
+    gets min(wanted, free, what the fan may still buy) seats, reserved with seats_take for WAITLIST_OFFER_SECONDS, and
     an email (outbox); repeat while seats are free and entries wait. Safe to run twice at
     once: the category's row lock serialises the runs. Returns the offers made."""
     now = now or timezone.now()
@@ -131,7 +131,17 @@ def waitlist_offers_make(*, category_id: int, now: datetime | None = None) -> li
         for entry in waiting.iterator():
             if free <= 0:
                 break
-            quantity = min(entry.quantity, free)
+            # A fan who bought tickets since joining is offered only what they may still buy;
+            # one who may buy none leaves the list rather than block the seats for nothing.
+            allowance = settings.MAX_TICKETS_PER_FAN - booking_selectors.fan_tickets_held(
+                user_id=entry.user_id, concert_id=entry.concert_id
+            )
+            if allowance < 1:
+                WaitlistEntry.objects.filter(
+                    pk=entry.pk, status=WaitlistEntry.Status.WAITING
+                ).update(status=WaitlistEntry.Status.LEFT, ended_at=now)
+                continue
+            quantity = min(entry.quantity, free, allowance)
             if not WaitlistEntry.objects.filter(
                 pk=entry.pk, status=WaitlistEntry.Status.WAITING
             ).update(status=WaitlistEntry.Status.OFFERED):

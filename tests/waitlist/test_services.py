@@ -131,6 +131,24 @@ def test_an_offer_not_taken_lapses_and_passes_to_the_next_fan(
     assert services.waitlist_offer_lapse(offer_id=offer.pk, now=later) is False  # once only
 
 
+def test_an_offer_never_exceeds_what_the_fan_may_still_buy(
+    category, holders, fans, concert, settings
+):
+    settings.MAX_TICKETS_PER_FAN = 3
+    other = TicketCategoryFactory(concert=concert, total_seats=10)
+    first = services.waitlist_join(user=fans[0], category_id=category.pk, quantity=2)
+    full = services.waitlist_join(user=fans[1], category_id=category.pk, quantity=1)
+    second = services.waitlist_join(user=fans[2], category_id=category.pk, quantity=2)
+    # Since joining, the first fan bought 2 tickets and the second 3 (the maximum).
+    BookingFactory(user=fans[0], category=other, quantity=2, confirmed=True)
+    BookingFactory(user=fans[1], category=other, quantity=3, confirmed=True)
+    give_back(holders[0])  # 2 seats: 1 to the first fan (their allowance), 1 to the third
+    assert WaitlistOffer.objects.get(entry=first).quantity == 1
+    assert entry_statuses([first, full, second]) == [OFFERED, WaitlistEntry.Status.LEFT, OFFERED]
+    assert WaitlistOffer.objects.get(entry=second).quantity == 1
+    assert_seats_balance(category)
+
+
 def test_the_sweep_offers_free_seats_even_without_the_prompt_kick(category, on_list):
     category.available_seats = 3  # seats freed by a path that did not kick the list
     category.save()
