@@ -123,3 +123,42 @@ def test_two_joins_of_one_fan_leave_one_live_entry(sold_out_with_list):
     )
     assert outcome_codes(results) == {"ok": 1, "waitlist_entry_exists": 7}
     assert WaitlistEntry.objects.filter(user=fan).count() == 1
+
+
+@pytest.mark.control
+def test_control_without_the_category_lock_two_runs_offer_from_the_same_seats():
+    """The offer loop without SELECT ... FOR UPDATE on the category: both runs read the same
+    free seats (a Barrier between the read and the writes), each claims a different entry,
+    and one of them then finds its seats gone: an entry is claimed with nothing to offer."""
+    import threading
+
+    from django.db import transaction
+
+    from bookings import services as booking_services
+
+    category = TicketCategoryFactory(concert=ConcertFactory(), total_seats=2)
+    fans = make_fans(2, "naive")
+    for fan in fans:
+        TicketCategory.objects.filter(pk=category.pk).update(available_seats=0)
+        services.waitlist_join(user=fan, category_id=category.pk, quantity=2)
+    TicketCategory.objects.filter(pk=category.pk).update(available_seats=2)
+    read_done = threading.Barrier(2)
+
+    def naive_offer_run(_):
+        with transaction.atomic():
+            free = TicketCategory.objects.get(pk=category.pk).available_seats  # no lock
+            waiting = list(
+                WaitlistEntry.objects.filter(category=category, status="waiting").order_by("pk")
+            )
+            read_done.wait(timeout=30)
+            for entry in waiting:
+                if WaitlistEntry.objects.filter(pk=entry.pk, status="waiting").update(
+                    status="offered"
+                ):
+                    return booking_services.seats_take(
+                        category_id=category.pk, quantity=min(entry.quantity, free)
+                    )
+            return None
+
+    results = run_concurrently(naive_offer_run, range(2))
+    assert sorted(results, key=str) == [False, True]  # one claimed an entry, found no seats
