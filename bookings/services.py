@@ -2,7 +2,10 @@
 checkout app (where a payment meets seats: confirm, late payment, refunds) drives.
 
 Invariants every function here keeps, for each ticket category:
-    available_seats + seats of pending bookings + seats of confirmed bookings == total_seats
+    available_seats + seats of pending bookings + seats of confirmed bookings
+        + seats of open waiting-list offers == total_seats
+  (an open offer, waitlist.WaitlistOffer, reserves its seats with seats_take; taking it turns
+  them into a pending booking made with seats_reserved=True, lapsing it releases them)
 - Seats change only by one conditional UPDATE (`available_seats >= n`), never read-then-write.
 - A booking's status changes only by a conditional transition (or under its row lock), and
   whoever makes the transition is the only one to move its seats, so a confirmation racing
@@ -36,6 +39,9 @@ EXPIRY_BATCH_SIZE = 200
 # Outbox kinds of the emails this app sends (handlers registered in BookingsConfig.ready).
 CONFIRMATION_EMAIL = "bookings.confirmation_email"
 REFUND_EMAIL = "bookings.refund_email"
+# Emitted whenever seats return to sale; the waiting list (its own app) registers the
+# handler that offers them to waiting fans. Payload: {concert_id, category_id}.
+SEATS_RETURNED = "bookings.seats_returned"
 
 
 # --- seats -----------------------------------------------------------------------------
@@ -56,12 +62,20 @@ def seats_release(*, category_id: int, quantity: int) -> None:
     TicketCategory.objects.filter(pk=category_id).update(
         available_seats=F("available_seats") + quantity
     )
+    # In the releasing transaction: returned seats reach the waiting list promptly.
+    category = TicketCategory.objects.filter(pk=category_id).values("concert_id").first()
+    concert_id = category["concert_id"] if category else None
+    outbox_enqueue(
+        kind=SEATS_RETURNED, payload={"concert_id": concert_id, "category_id": category_id}
+    )
 
 
 # --- create ----------------------------------------------------------------------------
 
 
-def booking_create(*, user, category_id: int, quantity: int) -> Booking:
+def booking_create(
+    *, user, category_id: int, quantity: int, seats_reserved: bool = False
+) -> Booking:
     """Hold `quantity` seats of a category for BOOKING_HOLD_SECONDS, as a pending booking.
 
     Rules: the category belongs to a published concert (CategoryNotFound); the fan holds
@@ -71,6 +85,10 @@ def booking_create(*, user, category_id: int, quantity: int) -> Booking:
     enforced by the partial unique index, so two racing requests cannot both win);
     enough seats are left (InsufficientSeats). The insert and the seat UPDATE share one
     transaction: a refusal leaves nothing behind.
+
+    seats_reserved=True: the caller already took these seats with seats_take (a waiting-list
+    offer being accepted, which is the fan's admission): no queue slot is checked and no
+    seats are taken again; every other rule holds.
     """
     limit = settings.MAX_TICKETS_PER_BOOKING
     if not isinstance(quantity, int) or not 1 <= quantity <= limit:
@@ -82,7 +100,9 @@ def booking_create(*, user, category_id: int, quantity: int) -> Booking:
     )
     if category is None:
         raise CategoryNotFound()
-    if not queue_services.queue_slot_is_active(user_id=user.pk, concert_id=category.concert_id):
+    if not seats_reserved and not queue_services.queue_slot_is_active(
+        user_id=user.pk, concert_id=category.concert_id
+    ):
         raise errors.QueueSlotRequired()
 
     now = timezone.now()
@@ -132,7 +152,7 @@ def booking_create(*, user, category_id: int, quantity: int) -> Booking:
                 status=Booking.Status.PENDING,
                 expires_at=now + timedelta(seconds=settings.BOOKING_HOLD_SECONDS),
             )
-            if not seats_take(category_id=category.pk, quantity=quantity):
+            if not seats_reserved and not seats_take(category_id=category.pk, quantity=quantity):
                 raise errors.InsufficientSeats()  # rolls back the insert too
     except IntegrityError as exc:
         if Booking.objects.filter(user_id=user.pk, status=Booking.Status.PENDING).exists():

@@ -68,6 +68,10 @@ STATUS_BY_CODE: dict[str, int] = {
     "wrong_concert": status.HTTP_409_CONFLICT,
     "outside_door_window": status.HTTP_409_CONFLICT,
     "not_checked_in": status.HTTP_409_CONFLICT,
+    # waitlist
+    "seats_available": status.HTTP_409_CONFLICT,
+    "waitlist_entry_exists": status.HTTP_409_CONFLICT,
+    "offer_not_open": status.HTTP_409_CONFLICT,
     # payments
     "payment_not_completed": status.HTTP_402_PAYMENT_REQUIRED,
     "card_declined": status.HTTP_402_PAYMENT_REQUIRED,

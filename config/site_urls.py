@@ -8,5 +8,6 @@ urlpatterns = [
     path("queue/", include("queueing.urls")),
     path("bookings/", include("bookings.urls")),
     path("checkout/", include("checkout.urls")),
+    path("waitlist/", include("waitlist.urls")),
     path("", include("accounts.health_urls")),
 ]

@@ -16,6 +16,7 @@ api_v1 = [
     path("booking", include("bookings.api_urls")),
     path("booking", include("checkout.booking_api_urls")),  # PATCH /booking/{id}/confirm
     path("checkin", include("bookings.checkin_api_urls")),
+    path("waitlist", include("waitlist.api_urls")),
     path("payment", include("payments.api_urls")),
     path("payment", include("checkout.payment_api_urls")),  # create-intent, webhook, fake pay
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),

@@ -17,6 +17,7 @@ APPS = (
     "checkout",
     "outbox",
     "reports",
+    "waitlist",
 )
 
 # Which other apps each app may import. `config` holds what every app shares; only its
@@ -33,7 +34,9 @@ ALLOWED = {
     # The outbox delivers other apps' effects through handlers they register: it knows none.
     "outbox": {"config"},
     # The report after a sale reads every app's records; nothing imports it.
-    "reports": {"config", "concerts", "queueing", "bookings"},
+    "reports": {"config", "concerts", "queueing", "bookings", "waitlist"},
+    # Offers wait while fans are in the line (queueing.services.queue_has_waiting).
+    "waitlist": {"config", "accounts", "concerts", "queueing", "bookings", "outbox"},
 }
 
 

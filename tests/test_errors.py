@@ -29,9 +29,17 @@ def _all_domain_errors() -> list[type]:
     import concerts.errors
     import payments.errors
     import queueing.errors
+    import waitlist.errors
     from config.errors import DomainError
 
-    modules = [accounts.errors, bookings.errors, concerts.errors, payments.errors, queueing.errors]
+    modules = [
+        accounts.errors,
+        bookings.errors,
+        concerts.errors,
+        payments.errors,
+        queueing.errors,
+        waitlist.errors,
+    ]
     found, pending = [], [DomainError]
     while pending:
         for subclass in pending.pop().__subclasses__():
@@ -80,6 +88,9 @@ CONTRACT_STATUS = {
     "category_shrink_refused": 409,
     "invalid_cap": 400,
     "queue_rebuilding": 503,
+    "seats_available": 409,
+    "waitlist_entry_exists": 409,
+    "offer_not_open": 409,
 }
 
 

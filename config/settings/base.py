@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "checkout",
     "outbox",
     "reports",
+    "waitlist",
 ]
 
 MIDDLEWARE = [
@@ -332,6 +333,10 @@ BOOKING_HOLD_SECONDS = env.int("BOOKING_HOLD_SECONDS", default=600)
 BOOKING_EXPIRY_INTERVAL_SECONDS = env.int("BOOKING_EXPIRY_INTERVAL_SECONDS", default=60)
 MAX_TICKETS_PER_BOOKING = env.int("MAX_TICKETS_PER_BOOKING", default=6)
 MAX_TICKETS_PER_FAN = env.int("MAX_TICKETS_PER_FAN", default=6)
+# Sold-out waiting list: how long an offer keeps its seats, how often beat lapses overdue
+# offers and offers free seats (returned seats are also offered at once, via the outbox).
+WAITLIST_OFFER_SECONDS = env.int("WAITLIST_OFFER_SECONDS", default=900)
+WAITLIST_SWEEP_INTERVAL_SECONDS = env.int("WAITLIST_SWEEP_INTERVAL_SECONDS", default=5)
 
 # Check-in: the door admits a concert's tickets from its doors_open_at (or, when unset,
 # this many minutes before it starts) until this many minutes after it starts.
@@ -390,6 +395,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bookings.tasks.expire_overdue_bookings",
         "schedule": float(BOOKING_EXPIRY_INTERVAL_SECONDS),
         "options": {"expires": float(BOOKING_EXPIRY_INTERVAL_SECONDS)},
+    },
+    "waitlist-sweep": {
+        "task": "waitlist.tasks.waitlist_sweep",
+        "schedule": float(WAITLIST_SWEEP_INTERVAL_SECONDS),
+        "options": {"expires": float(WAITLIST_SWEEP_INTERVAL_SECONDS)},
     },
     "checkout-settle-due-refunds": {
         "task": "checkout.tasks.settle_due_refunds",

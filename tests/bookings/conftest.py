@@ -102,7 +102,16 @@ def seats_balance(category) -> tuple[int, int, int, int]:
     return category.available_seats, held, sold, category.total_seats
 
 
+def seats_offered(category) -> int:
+    """Seats reserved by open waiting-list offers (they left available_seats too)."""
+    from waitlist.models import WaitlistOffer
+
+    open_offers = WaitlistOffer.objects.filter(category=category, status=WaitlistOffer.Status.OPEN)
+    return sum(offer.quantity for offer in open_offers)
+
+
 def assert_seats_balance(category) -> None:
     available, held, sold, total = seats_balance(category)
+    offered = seats_offered(category)
     assert available >= 0
-    assert available + held + sold == total, (available, held, sold, total)
+    assert available + held + sold + offered == total, (available, held, sold, offered, total)

@@ -51,9 +51,12 @@ def test_select_without_a_slot_goes_to_the_waiting_room(fan_client, category):
     url = reverse("bookings:select", kwargs={"concert_id": category.concert_id})
     response = fan_client.get(url)
     assert response.status_code == 302
-    assert response["Location"] == reverse(
-        "queueing:room", kwargs={"concert_id": category.concert_id}
+    # ?from=seats: the room shows where the fan stands and does not join them again unasked.
+    assert response["Location"] == (
+        reverse("queueing:room", kwargs={"concert_id": category.concert_id}) + "?from=seats"
     )
+    room = fan_client.get(response["Location"])
+    assert 'data-auto-join="0"' in room.content.decode()
 
 
 def test_select_unknown_concert_is_404(fan_client):
