@@ -55,7 +55,7 @@
 
   // The line's explanations, rendered by the server (queueing.state.LINE_TEXTS).
   function lineText(reason) {
-    var node = root.querySelector('[data-line-texts] [data-reason="' + reason + '"]');
+    var node = document.querySelector('[data-line-texts] [data-reason="' + reason + '"]');
     return node ? { title: node.dataset.title, text: node.textContent } : null;
   }
 

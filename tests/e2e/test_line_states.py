@@ -50,19 +50,24 @@ def _room(page: Page, concert) -> None:
     page.goto(reverse("queueing:room", kwargs={"concert_id": concert.pk}))
 
 
-def _holder_takes_every_seat(concert, make_user, locked):
-    """Another fan is admitted first and holds both seats."""
+def _holder_then_fan(site, concert, page, make_user, locked):
+    """Another fan joins first and is admitted; the page's fan joins behind them; the other
+    fan then holds both seats (a new fan could not join now: nothing is free)."""
     from bookings import services as booking_services
     from queueing import services as queue_services
 
+    site.turnstile.pause()
     with locked():
         holder = make_user()
         queue_services.queue_join(user_id=holder.pk, concert=concert)
+    _room(page, concert)
+    expect_position(page, 2)
+    with locked():
         queue_services.queue_admit_next(concert_id=concert.pk)
         category = concert.categories.get()
-        return holder, booking_services.booking_create(
-            user=holder, category_id=category.pk, quantity=2
-        )
+        booking = booking_services.booking_create(user=holder, category_id=category.pk, quantity=2)
+    site.turnstile.resume()
+    return holder, booking
 
 
 def test_a_line_paused_by_staff_says_so_and_gives_no_estimate(site, concerts, fan, locked, journey):
@@ -74,24 +79,27 @@ def test_a_line_paused_by_staff_says_so_and_gives_no_estimate(site, concerts, fa
     expect_position(page, 1)
     with locked():
         queue_services.queue_admission_pause(concert_id=concerts["on_sale"].pk)
-    expect(page.get_by_text("The line is paused")).to_be_visible(timeout=8000)
+    expect(page.locator('[data-field="line-title"]')).to_have_text(
+        "The line is paused", timeout=8000
+    )
     expect(page.locator('[data-field="eta"]')).to_have_text(
         "Not known while the line is not moving"
     )
     journey.step(page, "waiting room: paused by the box office")
     with locked():
         queue_services.queue_admission_resume(concert_id=concerts["on_sale"].pk)
-    expect(page.get_by_text("The line is paused")).to_be_hidden(timeout=8000)
+    expect(page.locator('[data-field="line-notice"]')).to_be_hidden(timeout=8000)
 
 
 def test_held_seats_pause_the_line_then_a_returned_hold_admits_the_fan(
     site, small, fan, make_user, locked, journey
 ):
-    holder, booking = _holder_takes_every_seat(small, make_user, locked)
     _user, page = fan
-    _room(page, small)
+    holder, booking = _holder_then_fan(site, small, page, make_user, locked)
     expect_position(page, 1)
-    expect(page.get_by_text("Every seat left is being held")).to_be_visible(timeout=8000)
+    expect(page.locator('[data-field="line-title"]')).to_have_text(
+        "Every seat left is being held", timeout=8000
+    )
     journey.step(page, "waiting room: every seat left is held")
 
     from bookings import services as booking_services
@@ -106,9 +114,8 @@ def test_held_seats_pause_the_line_then_a_returned_hold_admits_the_fan(
 def test_a_sell_out_closes_the_line_and_offers_the_waiting_list(
     site, small, fan, make_user, locked, journey
 ):
-    _holder, booking = _holder_takes_every_seat(small, make_user, locked)
     _user, page = fan
-    _room(page, small)
+    _holder, booking = _holder_then_fan(site, small, page, make_user, locked)
     expect_position(page, 1)
 
     from bookings.models import Booking
