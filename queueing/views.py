@@ -22,7 +22,7 @@ from concerts.models import Concert
 from concerts.selectors import concert_get, concert_prequeue_opens_at
 from config.errors import DomainError
 from config.views import messages_add_error
-from queueing import services
+from queueing import draw, selectors, services
 
 
 def _access_token(user) -> str:
@@ -72,3 +72,31 @@ def leave(request: HttpRequest, concert_id: int) -> HttpResponse:
     services.queue_leave(user_id=request.user.pk, concert_id=concert.pk)
     messages.info(request, "You have left the waiting room.")
     return redirect(concert.get_absolute_url())
+
+
+@require_GET
+def draw_page(request: HttpRequest, concert_id: int) -> HttpResponse:
+    """Public: the concert's draw (commitment, then seed and order) and "find my entry"."""
+    try:
+        concert = concert_get(concert_id=concert_id, with_categories=False)
+    except ConcertNotFound as missing:
+        raise Http404(missing.message) from missing
+    publication = selectors.draw_publication(concert_id=concert.pk)
+    wanted = request.GET.get("entry", "").strip().lower()[:64]
+    place = None
+    if wanted and publication.entries and wanted in publication.entries:
+        place = publication.entries.index(wanted) + 1
+    context = {
+        "concert": concert,
+        "publication": publication,
+        "wanted": wanted,
+        "place": place,
+        "problems": draw.verify_publication(
+            commitment=publication.commitment or "",
+            seed=publication.seed,
+            entries=publication.entries,
+        )
+        if publication.seed
+        else [],
+    }
+    return render(request, "queueing/draw.html", context)
