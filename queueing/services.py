@@ -219,10 +219,18 @@ def _draw_prequeue(*, concert_id: int, now: datetime) -> None:
     by_entry = {entry_id: user_id for user_id, entry_id in receipts.items()}
     drawn_entries = draw.draw_order(row.seed, by_entry) if row else []
     if row is not None:
-        Draw.objects.filter(concert_id=concert_id, drawn_at__isnull=True).update(
-            drawn_at=now, entries=drawn_entries
-        )
+        _draw_publish(concert_id=concert_id, now=now, entries=drawn_entries)
     _place(concert_id, [by_entry[entry_id] for entry_id in drawn_entries])
+
+
+def _draw_publish(*, concert_id: int, now: datetime, entries: list[str]) -> bool:
+    """Reveal the seed and the drawn order, once: True for the one call that did."""
+    return (
+        Draw.objects.filter(concert_id=concert_id, drawn_at__isnull=True).update(
+            drawn_at=now, entries=entries
+        )
+        == 1
+    )
 
 
 def _place(concert_id: int, order: list[int]) -> None:
@@ -467,8 +475,12 @@ def _restore_from_records(concert: Concert) -> RebuildResult:
             admits.append((user_id, _ms(admitted_at)))
     highest = entries.aggregate(highest=Max("sequence"))["highest"] or 0
     control = QueueControl.objects.filter(concert=concert).first()
+    # An empty pre-queue after sale start counts as drawn, unless its draw (a commitment
+    # made) is still to be revealed: the next tick does that.
     shuffled = any(score <= 0 for _, score in waiting) or (
-        now >= concert.sale_starts_at and not prequeue
+        now >= concert.sale_starts_at
+        and not prequeue
+        and not Draw.objects.filter(concert=concert, drawn_at__isnull=True).exists()
     )
     redis_queue.restore(
         concert.pk,
