@@ -8,6 +8,7 @@
   var tries = 0;
   function show(receipt) {
     block.querySelector("[data-field=entry-id]").textContent = receipt.entry_id;
+    block.querySelector("[data-field=commitment]").textContent = receipt.commitment || "";
     var rank = block.querySelector("[data-field=draw-rank]");
     rank.textContent = receipt.draw_rank ? "Drawn: place " + receipt.draw_rank + " in the pre-queue."
       : receipt.drawn ? "The draw has taken place." : "Drawn at sale start.";

@@ -410,3 +410,26 @@ def test_concurrent_ticks_at_sale_start_publish_one_draw_and_place_everyone_once
     )
     assert sequences == list(range(-60, 0))  # everyone placed, once, ahead of the line
     assert "OK" in _verify(upcoming_concert.pk)
+
+
+def test_the_python_snippet_in_the_docs_verifies_a_real_draw(
+    upcoming_concert, fans, settings, tmp_path, monkeypatch
+):
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "draw.md").read_text()
+    snippet = docs.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(snippet.strip().splitlines()) <= 10
+    _drawn_concert(upcoming_concert, fans(7), settings)
+    published = selectors.draw_publication(concert_id=upcoming_concert.pk).as_json()
+    (tmp_path / "draw.json").write_text(json.dumps(published))
+    monkeypatch.chdir(tmp_path)
+    printed = []
+    mine = published["entries"][3]
+    namespace = {"input": lambda _prompt: mine, "print": lambda *args: printed.append(args)}
+    exec(snippet, namespace)  # noqa: S102 (our own documentation's code)
+    assert printed == [("OK:", 7, "entries; my place:", 4)]
+    published["entries"].reverse()
+    (tmp_path / "draw.json").write_text(json.dumps(published))
+    with pytest.raises(AssertionError, match="not the HMAC ranking"):
+        exec(snippet, namespace)  # noqa: S102
