@@ -202,11 +202,7 @@ def _draw_prequeue(*, concert_id: int, now: datetime) -> None:
         _place(concert_id, [user_id for user_id, _ in prequeue.members])
         return
     joined_ms = dict(prequeue.members)
-    receipts = dict(
-        QueueEntry.objects.filter(
-            concert_id=concert_id, user_id__in=list(joined_ms), entry_id__isnull=False
-        ).values_list("user_id", "entry_id")
-    )
+    receipts = _receipts(concert_id=concert_id, user_ids=list(joined_ms))
     missing = [user_id for user_id in joined_ms if user_id not in receipts]
     if missing:
         if any(_ms(now) - joined_ms[user_id] < _RECEIPT_GRACE_MS for user_id in missing):
@@ -250,11 +246,18 @@ def _receipts_for_legacy_entries(*, concert_id: int, user_ids: list[int]) -> dic
         QueueEntry.objects.filter(
             concert_id=concert_id, user_id=user_id, entry_id__isnull=True
         ).update(entry_id=draw.new_entry_id())
-    return dict(
-        QueueEntry.objects.filter(
-            concert_id=concert_id, user_id__in=user_ids, entry_id__isnull=False
+    return _receipts(concert_id=concert_id, user_ids=user_ids)
+
+
+def _receipts(*, concert_id: int, user_ids: list[int]) -> dict[int, str]:
+    """user id -> entry id of these fans' records that hold a receipt."""
+    receipts: dict[int, str] = {}
+    for ids in _chunks(user_ids):
+        rows = QueueEntry.objects.filter(
+            concert_id=concert_id, user_id__in=ids, entry_id__isnull=False
         ).values_list("user_id", "entry_id")
-    )
+        receipts.update((user_id, entry_id) for user_id, entry_id in rows if entry_id)
+    return receipts
 
 
 def queue_admit_next(*, concert_id: int) -> list[int]:

@@ -181,6 +181,18 @@ def test_the_prequeue_is_placed_in_the_published_hmac_order(upcoming_concert, fa
     )
 
 
+def test_a_pre_queue_bigger_than_one_batch_is_drawn_whole(upcoming_concert, fans, settings):
+    line = fans(services._BATCH + 20)
+    settings.QUEUE_MAX_ACTIVE_USERS = 0
+    settings.QUEUE_ABANDON_SECONDS = 3600
+    for fan in line:
+        join(fan, upcoming_concert)
+    with after_sale_start(upcoming_concert):
+        services.queue_admit_next(concert_id=upcoming_concert.pk)
+    assert len(Draw.objects.get(concert=upcoming_concert).entries) == len(line)
+    assert "OK" in _verify(upcoming_concert.pk)
+
+
 def test_a_fan_who_left_before_the_draw_is_not_in_it(upcoming_concert, fans, settings):
     line = fans(4)
     for fan in line:
