@@ -6,11 +6,14 @@ answered from Redis alone, without the session or a database query.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
@@ -91,12 +94,29 @@ def draw_page(request: HttpRequest, concert_id: int) -> HttpResponse:
         "publication": publication,
         "wanted": wanted,
         "place": place,
-        "problems": draw.verify_publication(
+        "problems": _draw_problems(publication),
+        # A very long list is left to the JSON download and the server-side search.
+        "list_entries": len(publication.entries) <= DRAW_PAGE_MAX_LISTED,
+    }
+    return render(request, "queueing/draw.html", context)
+
+
+DRAW_PAGE_MAX_LISTED = 5_000
+
+
+def _draw_problems(publication: selectors.DrawPublication) -> list[str]:
+    """The page's own check of a published draw, computed once per content of the draw
+    rather than once per visitor (a digest of what is shown is the cache key)."""
+    if publication.seed is None:
+        return []
+    shown = json.dumps([publication.commitment, publication.seed, publication.entries])
+    key = f"queueing:draw-check:{hashlib.sha256(shown.encode()).hexdigest()}"
+    return cache.get_or_set(
+        key,
+        lambda: draw.verify_publication(
             commitment=publication.commitment or "",
             seed=publication.seed,
             entries=publication.entries,
-        )
-        if publication.seed
-        else [],
-    }
-    return render(request, "queueing/draw.html", context)
+        ),
+        timeout=3600,
+    )

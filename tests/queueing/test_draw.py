@@ -283,6 +283,23 @@ def test_the_pages_show_the_receipt_and_the_fans_place(upcoming_concert, setting
     assert "does not verify" not in text
 
 
+def test_the_draw_page_says_when_a_draw_does_not_verify(
+    upcoming_concert, fans, settings, client, monkeypatch
+):
+    from queueing import views
+
+    _drawn_concert(upcoming_concert, fans(3), settings)
+    url = reverse("queueing:draw", args=[upcoming_concert.pk])
+    assert "does not verify" not in client.get(url).content.decode()
+    row = Draw.objects.get(concert=upcoming_concert)
+    Draw.objects.filter(pk=row.pk).update(entries=list(reversed(row.entries)))
+    assert "This draw does not verify" in client.get(url).content.decode()
+    monkeypatch.setattr(views, "DRAW_PAGE_MAX_LISTED", 2)
+    page = client.get(url, {"entry": row.entries[0]}).content.decode()
+    assert "The list is too long to show here" in page
+    assert f"Entry {row.entries[0]} is at place 3 of 3." in page
+
+
 # --- verify_draw -------------------------------------------------------------------------
 def test_verify_draw_passes_on_a_real_drawn_queue(upcoming_concert, fans, settings, tmp_path):
     _drawn_concert(upcoming_concert, fans(12), settings)
