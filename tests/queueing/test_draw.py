@@ -405,6 +405,23 @@ def test_the_admin_hides_the_seed_until_the_draw(upcoming_concert, fans, setting
     assert admin_client.get(reverse("admin:queueing_draw_changelist")).status_code == 200
 
 
+def _all_ticks_read_the_prequeue_first(monkeypatch, ticks: int) -> None:
+    """Force the worst interleaving: every tick reads the pre-queue before any places it."""
+    import threading
+
+    from queueing import redis_queue
+
+    barrier = threading.Barrier(ticks, timeout=20)
+    real_read = redis_queue.prequeue_to_draw
+
+    def read_then_wait(*args, **kwargs):
+        prequeue = real_read(*args, **kwargs)
+        barrier.wait()
+        return prequeue
+
+    monkeypatch.setattr(redis_queue, "prequeue_to_draw", read_then_wait)
+
+
 # --- Races: PostgreSQL and real Redis ----------------------------------------------------
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
@@ -425,13 +442,14 @@ def test_concurrent_ticks_at_sale_start_publish_one_draw_and_place_everyone_once
         return won
 
     monkeypatch.setattr(services, "_draw_publish", spy)
+    _all_ticks_read_the_prequeue_first(monkeypatch, 8)
     with after_sale_start(upcoming_concert):
         returned_values(
             run_concurrently(
                 lambda _: services.queue_admit_next(concert_id=upcoming_concert.pk), range(8)
             )
         )
-    assert publishes.count(True) == 1
+    assert sorted(publishes) == [False] * 7 + [True]  # all 8 tried to publish; one did
     row = Draw.objects.get(concert=upcoming_concert)
     assert len(row.entries) == 60
     sequences = sorted(
@@ -462,3 +480,33 @@ def test_the_python_snippet_in_the_docs_verifies_a_real_draw(
     (tmp_path / "draw.json").write_text(json.dumps(published))
     with pytest.raises(AssertionError, match="not the HMAC ranking"):
         exec(snippet, namespace)  # noqa: S102
+
+
+@pytest.mark.postgres
+@pytest.mark.control
+@pytest.mark.django_db(transaction=True)
+def test_control_without_the_conditional_update_concurrent_ticks_each_publish(
+    upcoming_concert, fans, settings, monkeypatch
+):
+    """The same race with the publication's `WHERE drawn_at IS NULL` removed: several ticks
+    publish (each overwriting the last), which the protected version never does."""
+    settings.QUEUE_MAX_ACTIVE_USERS = 0
+    settings.QUEUE_ABANDON_SECONDS = 3600
+    for fan in fans(20):
+        join(fan, upcoming_concert)
+    publishes = []
+
+    def unconditional(*, concert_id, now, entries):
+        won = Draw.objects.filter(concert_id=concert_id).update(drawn_at=now, entries=entries)
+        publishes.append(won == 1)
+        return won == 1
+
+    monkeypatch.setattr(services, "_draw_publish", unconditional)
+    _all_ticks_read_the_prequeue_first(monkeypatch, 8)
+    with after_sale_start(upcoming_concert):
+        returned_values(
+            run_concurrently(
+                lambda _: services.queue_admit_next(concert_id=upcoming_concert.pk), range(8)
+            )
+        )
+    assert publishes.count(True) == 8
