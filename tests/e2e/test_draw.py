@@ -56,6 +56,7 @@ def test_a_fan_keeps_a_receipt_and_checks_their_place_in_the_published_draw(
     # The concert page publishes the commitment before the sale.
     page.goto(concert.get_absolute_url())
     expect(page.get_by_text(commitment)).to_be_visible()
+    journey.step(page, "concert page: the draw's commitment")
 
     # At sale start the turnstile draws; the receipt then shows the fan's place.
     deadline = time.monotonic() + 40
