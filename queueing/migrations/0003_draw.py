@@ -5,27 +5,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('concerts', '0005_concert_doors_open_at'),
-        ('queueing', '0002_queue_control'),
+        ("concerts", "0005_concert_doors_open_at"),
+        ("queueing", "0002_queue_control"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Draw',
+            name="Draw",
             fields=[
-                ('concert', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='concerts.concert')),
-                ('seed', models.CharField(help_text='32 random bytes, hex; secret until drawn.', max_length=64)),
-                ('commitment', models.CharField(help_text='sha256(seed bytes), hex.', max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('drawn_at', models.DateTimeField(blank=True, null=True)),
-                ('entries', models.JSONField(blank=True, default=list)),
+                (
+                    "concert",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="concerts.concert",
+                    ),
+                ),
+                (
+                    "seed",
+                    models.CharField(
+                        help_text="32 random bytes, hex; secret until drawn.", max_length=64
+                    ),
+                ),
+                (
+                    "commitment",
+                    models.CharField(help_text="sha256(seed bytes), hex.", max_length=64),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("drawn_at", models.DateTimeField(blank=True, null=True)),
+                ("entries", models.JSONField(blank=True, default=list)),
             ],
         ),
         migrations.AddField(
-            model_name='queueentry',
-            name='entry_id',
+            model_name="queueentry",
+            name="entry_id",
             field=models.CharField(blank=True, max_length=32, null=True, unique=True),
         ),
     ]
