@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from concerts.models import Concert
 from config.audit import audit_log
 from queueing import selectors, services
-from queueing.models import QueueEntry
+from queueing.models import Draw, QueueEntry
 from queueing.state import LINE_TEXTS
 
 
@@ -47,7 +47,7 @@ class QueueEntryAdmin(admin.ModelAdmin):
         "finished_at",
     ]
     list_filter = ["status", "concert"]
-    search_fields = ["user__email"]
+    search_fields = ["user__email", "=entry_id"]
     list_select_related = ["user", "concert"]
     raw_id_fields = ["user", "concert"]
     readonly_fields = [f.name for f in QueueEntry._meta.fields]
@@ -140,3 +140,31 @@ class QueueEntryAdmin(admin.ModelAdmin):
             ),
         }
         return TemplateResponse(request, "queueing/admin/live.html", context)
+
+
+@admin.register(Draw)
+class DrawAdmin(admin.ModelAdmin):
+    """The pre-queue draws, read-only: the seed stays hidden until the draw is published."""
+
+    list_display = ["concert", "commitment", "created_at", "drawn_at", "entry_count"]
+    list_select_related = ["concert"]
+    search_fields = ["=commitment"]
+    fields = ["concert", "commitment", "created_at", "drawn_at", "entry_count", "revealed_seed"]
+    readonly_fields = fields
+
+    @admin.display(description="entries drawn")
+    def entry_count(self, obj: Draw) -> int:
+        return len(obj.entries)
+
+    @admin.display(description="seed")
+    def revealed_seed(self, obj: Draw) -> str:
+        return obj.seed if obj.drawn_at is not None else "(secret until the draw)"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -13,9 +13,10 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
@@ -25,7 +26,7 @@ from config.api import error_response as _error
 from config.errors import DomainError
 from config.fastapi import domain_error_json, json_object_body, json_response, positive_id
 from config.fastapi import token_user_id as _token_user_id
-from queueing import services
+from queueing import selectors, services
 from queueing.state import LineReason, LineState, QueueState, QueueStatus
 
 MAX_ID = 2**63 - 1
@@ -86,7 +87,8 @@ class QueueJoinApi(APIView):
         summary="Join a concert's waiting room (idempotent)",
         description=(
             "Joining again keeps the first place. From QUEUE_PREQUEUE_SECONDS before the sale "
-            "the fan enters the pre-queue (position null), drawn at random at sale start."
+            "the fan enters the pre-queue (position null); at sale start the pre-queue is "
+            "ordered by the published draw (GET /queue/draw, docs/draw.md)."
         ),
         request=ConcertIdInputSerializer,
         responses={
@@ -149,6 +151,82 @@ class QueueLeaveApi(APIView):
             user_id=request.user.pk, concert_id=serializer.validated_data["concert_id"]
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DrawReceiptOutputSerializer(serializers.Serializer):
+    concert_id = serializers.IntegerField()
+    entry_id = serializers.CharField(
+        allow_null=True,
+        help_text="The fan's pre-queue receipt (32 hex characters, random, not the user "
+        "id); null if the fan never joined this concert's pre-queue.",
+    )
+    commitment = serializers.CharField(
+        allow_null=True, help_text="sha256 of the draw's secret seed, hex (docs/draw.md)."
+    )
+    drawn = serializers.BooleanField()
+    draw_rank = serializers.IntegerField(
+        allow_null=True, help_text="1-based place in the published draw; null until drawn."
+    )
+
+
+class DrawReceiptApi(APIView):
+    @extend_schema(
+        operation_id="queue_receipt",
+        summary="My pre-queue receipt for a concert's draw",
+        parameters=[ConcertIdInputSerializer],
+        responses={200: DrawReceiptOutputSerializer, 400: INVALID, 401: UNAUTHENTICATED},
+    )
+    def get(self, request: Request) -> Response:
+        serializer = ConcertIdInputSerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        receipt = selectors.draw_receipt(
+            user_id=request.user.pk, concert_id=serializer.validated_data["concert_id"]
+        )
+        return Response(receipt.as_json())
+
+
+class DrawOutputSerializer(serializers.Serializer):
+    concert_id = serializers.IntegerField()
+    algorithm = serializers.CharField(help_text='Always "HMAC-SHA256".')
+    commitment = serializers.CharField(
+        allow_null=True,
+        help_text="sha256(seed bytes), hex: published when the pre-queue opens; null before.",
+    )
+    seed = serializers.CharField(
+        allow_null=True, help_text="32 bytes, hex: published only once drawn, else null."
+    )
+    drawn_at = serializers.DateTimeField(allow_null=True)
+    entries = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The pre-queue's entry ids in drawn order (ascending "
+        "HMAC-SHA256(seed, entry_id)); empty until drawn.",
+    )
+
+
+class DrawApi(APIView):
+    """Public: anyone may check the draw (docs/draw.md); `verify_draw --file` reads this."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle, UserRateThrottle]
+
+    @extend_schema(
+        operation_id="queue_draw",
+        summary="A concert's pre-queue draw: the commitment, then the seed and the order",
+        parameters=[ConcertIdInputSerializer],
+        responses={
+            200: DrawOutputSerializer,
+            400: INVALID,
+            404: _error("`not_found`: no such published concert."),
+        },
+        auth=[],
+    )
+    def get(self, request: Request) -> Response:
+        serializer = ConcertIdInputSerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        concert = concert_get(
+            concert_id=serializer.validated_data["concert_id"], with_categories=False
+        )
+        return Response(selectors.draw_publication(concert_id=concert.pk).as_json())
 
 
 # --- Fast views (config.fastapi): the common case only; None lets the APIView answer ------

@@ -28,6 +28,9 @@ class QueueEntry(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
     # The Redis join sequence (FIFO score); null while in the pre-queue, before the draw.
     sequence = models.BigIntegerField(null=True, blank=True)
+    # The pre-queue receipt (queueing.draw.new_entry_id): random, never the user id; the
+    # draw ranks it. Null for fans who joined after the draw.
+    entry_id = models.CharField(max_length=32, null=True, blank=True, unique=True)
     joined_at = models.DateTimeField()
     admitted_at = models.DateTimeField(null=True, blank=True)
     active_until = models.DateTimeField(null=True, blank=True)
@@ -60,3 +63,30 @@ class QueueControl(models.Model):
 
     def __str__(self) -> str:
         return f"concert {self.concert_id}: paused={self.paused} cap={self.active_cap}"
+
+
+class Draw(models.Model):
+    """A concert's commit-reveal draw of its pre-queue (queueing.draw explains the rule).
+
+    Created once when the pre-queue opens: `seed` is secret and only `commitment`
+    (sha256 of the seed) is public. At the first tick after sale start the pre-queue is
+    ordered by HMAC-SHA256(seed, entry_id); then `drawn_at` is set and the seed and the
+    ordered entry ids become public. Nothing is ever changed after `drawn_at`.
+    """
+
+    concert = models.OneToOneField(
+        "concerts.Concert", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    seed = models.CharField(max_length=64, help_text="32 random bytes, hex; secret until drawn.")
+    commitment = models.CharField(max_length=64, help_text="sha256(seed bytes), hex.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    drawn_at = models.DateTimeField(null=True, blank=True)
+    # The entry ids in drawn order (a JSON list of hex strings), set with drawn_at.
+    entries = models.JSONField(default=list, blank=True)
+
+    def __str__(self) -> str:
+        return f"draw for concert {self.concert_id}"
+
+    @property
+    def is_drawn(self) -> bool:
+        return self.drawn_at is not None

@@ -7,14 +7,14 @@ KEYS (none is built inside Lua) and no call spans two concerts: a cluster would 
 passed in from Python (`now_ms`), never read inside Lua, so tests can freeze the clock.
 
 Per concert:
-- waiting   ZSET user -> join sequence (FIFO; pre-queue fans get negative scores at sale start)
+- waiting   ZSET user -> join sequence (FIFO; pre-queue fans get -n..-1 in drawn order at sale start)
 - prequeue  ZSET user -> time joined, before the sale opens (no position yet)
 - active    ZSET user -> slot end (ms); a slot is active while its score is in the future
 - seen      ZSET user -> last status/join call (ms), for abandonment
 - admits    ZSET "<user>:<ms>" -> admission time, for the rate cap and the wait estimate
 - seq       STRING join counter
-- meta      HASH sale_starts_at (ms), shuffled ("1" once the pre-queue is placed), line
-            (what the last turnstile tick found: "" open, "seats_held", "sold_out")
+- meta      HASH sale_starts_at (ms), shuffled ("1" once the pre-queue is drawn and placed),
+            line (what the last turnstile tick found: "" open, "seats_held", "sold_out")
 - control   HASH runtime overrides from staff: paused ("1"), cap (int); PostgreSQL's
             QueueControl is the durable copy
 - epoch     STRING when this state was built (ms). Redis that lost its data has no epoch:
@@ -265,12 +265,13 @@ redis.call('HSET', K_META, 'line', line)
 return {expired, admitted, abandoned, until_ms, line, closed}
 """
 
-# Places the shuffled pre-queue ahead of everyone: ARGV: users in drawn order.
-# KEYS: waiting, prequeue, meta, seq. Returns {user, score, user, score, ...}.
+# Places the drawn pre-queue ahead of everyone: ARGV: users in drawn order.
+# KEYS: waiting, prequeue, meta, seq. Returns {first, user, score, user, score, ...}: first
+# is 1 for the one call that placed the pre-queue at the draw (0 for every later call).
 _PLACE_PREQUEUE_LUA = """
 local n = #ARGV
 local already = redis.call('HGET', KEYS[3], 'shuffled') == '1'
-local placed = {}
+local placed = {already and 0 or 1}
 for i = 1, n do
   local uid = ARGV[i]
   if redis.call('ZREM', KEYS[2], uid) == 1 then
@@ -473,28 +474,51 @@ def admit(
     )
 
 
-def prequeue_to_draw(concert_id: int, *, now_ms: int, client=None) -> list[int]:
-    """The pre-queue members once the sale has opened and before the draw, else []."""
+@dataclass(frozen=True)
+class PrequeueToDraw:
+    drawn: bool  # the draw is done: these are stragglers for the back of the line
+    members: list[tuple[int, int]]  # (user, joined ms), oldest first
+
+
+def prequeue_to_draw(concert_id: int, *, now_ms: int, client=None) -> PrequeueToDraw | None:
+    """The pre-queue once the sale has opened; None before the sale opens, or once the draw
+    is done and no straggler waits. No members and not drawn: the sale opened with nobody
+    in the pre-queue and the (empty) draw is still to be done.
+    """
     keys = concert_keys(concert_id)
     client = _client(client)
     pipe = client.pipeline(transaction=False)
     pipe.hget(keys.meta, "sale_starts_at")
+    pipe.hget(keys.meta, "shuffled")
     pipe.zcard(keys.prequeue)
-    sale, waiting_for_draw = pipe.execute()
-    if not waiting_for_draw or sale is None or now_ms < int(sale):
-        return []
-    return [int(member) for member in client.zrange(keys.prequeue, 0, -1)]
+    sale, drawn, waiting_for_draw = pipe.execute()
+    if sale is None or now_ms < int(sale) or (drawn == "1" and not waiting_for_draw):
+        return None
+    members = client.zrange(keys.prequeue, 0, -1, withscores=True) if waiting_for_draw else []
+    return PrequeueToDraw(
+        drawn=drawn == "1", members=[(int(member), int(score)) for member, score in members]
+    )
 
 
-def place_prequeue(concert_id: int, drawn_order: list[int], *, client=None) -> list[tuple]:
-    """Move the pre-queue, in the drawn order, ahead of the line; returns (user, score)."""
+@dataclass(frozen=True)
+class Placement:
+    first: bool  # this call placed the pre-queue at the draw (exactly one call does)
+    placed: list[tuple[int, int]]  # (user, waiting score), in the order given
+
+
+def place_prequeue(concert_id: int, drawn_order: list[int], *, client=None) -> Placement:
+    """Move the pre-queue, in the drawn order, ahead of the line (stragglers after a draw
+    go to the back), and mark the draw done."""
     keys = concert_keys(concert_id)
     flat = _scripts()["place_prequeue"](
         keys=[keys.waiting, keys.prequeue, keys.meta, keys.seq],
         args=drawn_order,
         client=_client(client),
     )
-    return [(int(flat[i]), int(flat[i + 1])) for i in range(0, len(flat), 2)]
+    return Placement(
+        first=int(flat[0]) == 1,
+        placed=[(int(flat[i]), int(flat[i + 1])) for i in range(1, len(flat), 2)],
+    )
 
 
 def leave(concert_id: int, user_id: int, *, client=None) -> tuple[bool, bool]:

@@ -9,7 +9,6 @@ state (no epoch), the next join or admission tick rebuilds it before doing anyth
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -25,9 +24,9 @@ from concerts import selectors as concert_selectors
 from concerts.errors import TicketLimitReached
 from concerts.models import Concert
 from outbox.services import outbox_enqueue
-from queueing import redis_queue
+from queueing import draw, redis_queue
 from queueing.errors import InvalidCap, QueueRebuilding, SaleEnded, SaleNotOpen, SoldOut
-from queueing.models import QueueControl, QueueEntry
+from queueing.models import Draw, QueueControl, QueueEntry
 from queueing.state import ETA_WINDOW_MS, QueueState, QueueStatus, datetime_from_ms
 
 _T = TypeVar("_T")
@@ -111,6 +110,11 @@ def queue_join(*, user_id: int, concert: Concert) -> QueueState:
         ),
     )
     if result.outcome != "kept":
+        # A new place in the pre-queue gets a new draw receipt (a rejoin after leaving too);
+        # a place after the draw keeps whatever receipt the record had.
+        in_prequeue = result.state.in_prequeue
+        if in_prequeue:
+            draw_commit(concert_id=concert.pk)
         # One INSERT ... ON CONFLICT (user, concert) DO UPDATE: the record of a new place,
         # whether the fan never queued here or queued before and left, expired or finished.
         QueueEntry.objects.bulk_create(
@@ -121,11 +125,12 @@ def queue_join(*, user_id: int, concert: Concert) -> QueueState:
                     status=QueueEntry.Status.WAITING,
                     sequence=result.sequence,
                     joined_at=now,
+                    entry_id=draw.new_entry_id() if in_prequeue else None,
                 )
             ],
             update_conflicts=True,
             unique_fields=["user", "concert"],
-            update_fields=_REJOIN_FIELDS,
+            update_fields=[*_REJOIN_FIELDS, "entry_id"] if in_prequeue else _REJOIN_FIELDS,
         )
     return result.state
 
@@ -170,22 +175,100 @@ def queue_leave(*, user_id: int, concert_id: int) -> None:
         _admit_soon(concert_id)
 
 
-def _draw_prequeue(*, concert_id: int, now: datetime) -> None:
-    """At the first tick after sale start, shuffle the pre-queue ahead of later arrivals.
+def draw_commit(*, concert_id: int) -> Draw:
+    """Commit to the concert's pre-queue draw: a secret seed whose sha256 is published.
 
-    The order is a uniform permutation from the OS's CSPRNG; the Lua script moves each
-    fan atomically, so concurrent ticks cannot place anyone twice.
+    Called when the pre-queue opens (the beat tick) and lazily at the first pre-queue join.
+    Idempotent under races: the row is unique per concert and the first one written wins
+    (get_or_create re-reads after a lost INSERT); a losing seed is never stored nor shown.
     """
-    members = redis_queue.prequeue_to_draw(concert_id, now_ms=_ms(now))
-    if not members:
+    seed = draw.new_seed()
+    row, _ = Draw.objects.get_or_create(
+        concert_id=concert_id, defaults={"seed": seed, "commitment": draw.commitment_of(seed)}
+    )
+    return row
+
+
+# A join writes its record a few milliseconds after Redis placed the fan in the pre-queue;
+# a draw that finds a fan without a receipt waits this long for it before going without.
+_RECEIPT_GRACE_MS = 5_000
+
+
+def _draw_prequeue(*, concert_id: int, now: datetime) -> None:
+    """At the first tick after sale start, place the pre-queue in the published draw's order.
+
+    The order is the ranking of HMAC-SHA256(seed, entry id) (queueing.draw). The draw is
+    published first (the seed and the entry ids in drawn order), by exactly one tick: a
+    conditional UPDATE ... WHERE drawn_at IS NULL; so a tick that dies next cannot leave the
+    seed unrevealed. Then the Lua script moves each fan atomically, so concurrent ticks
+    cannot place anyone twice; they all place in the same order, the ranking of whatever
+    subset is still there. A fan whose record is still being written delays the draw by a
+    tick (up to _RECEIPT_GRACE_MS); a fan with no record at all is left in the pre-queue and
+    joins the back of the line at the next tick, like a straggler after the draw.
+    """
+    prequeue = redis_queue.prequeue_to_draw(concert_id, now_ms=_ms(now))
+    if prequeue is None:
         return
-    secrets.SystemRandom().shuffle(members)
-    placed = dict(redis_queue.place_prequeue(concert_id, members))
+    if prequeue.drawn:  # stragglers (clock skew): the back of the line, in arrival order
+        _place(concert_id, [user_id for user_id, _ in prequeue.members])
+        return
+    joined_ms = dict(prequeue.members)
+    receipts = _receipts(concert_id=concert_id, user_ids=list(joined_ms))
+    missing = [user_id for user_id in joined_ms if user_id not in receipts]
+    if missing:
+        if any(_ms(now) - joined_ms[user_id] < _RECEIPT_GRACE_MS for user_id in missing):
+            return  # a join is still writing its record: draw at the next tick
+        receipts.update(_receipts_for_legacy_entries(concert_id=concert_id, user_ids=missing))
+    if receipts:
+        row: Draw | None = draw_commit(concert_id=concert_id)
+    else:  # nobody in the pre-queue: reveal the seed of a commitment made, if any
+        row = Draw.objects.filter(concert_id=concert_id).first()
+    by_entry = {entry_id: user_id for user_id, entry_id in receipts.items()}
+    drawn_entries = draw.draw_order(row.seed, by_entry) if row else []
+    if row is not None:
+        _draw_publish(concert_id=concert_id, now=now, entries=drawn_entries)
+    _place(concert_id, [by_entry[entry_id] for entry_id in drawn_entries])
+
+
+def _draw_publish(*, concert_id: int, now: datetime, entries: list[str]) -> bool:
+    """Reveal the seed and the drawn order, once: True for the one call that did."""
+    return (
+        Draw.objects.filter(concert_id=concert_id, drawn_at__isnull=True).update(
+            drawn_at=now, entries=entries
+        )
+        == 1
+    )
+
+
+def _place(concert_id: int, order: list[int]) -> None:
+    """Move these pre-queue fans into the line (queueing.redis_queue.place_prequeue) and
+    record the sequence each got."""
+    placed = dict(redis_queue.place_prequeue(concert_id, order).placed)
     for ids in _chunks(list(placed)):
         entries = list(QueueEntry.objects.filter(concert_id=concert_id, user_id__in=ids))
         for entry in entries:
             entry.sequence = placed[entry.user_id]
         QueueEntry.objects.bulk_update(entries, ["sequence"])
+
+
+def _receipts_for_legacy_entries(*, concert_id: int, user_ids: list[int]) -> dict[int, str]:
+    """Receipts for pre-queue records written before receipts existed (entry_id null)."""
+    for user_id in user_ids:
+        QueueEntry.objects.filter(
+            concert_id=concert_id, user_id=user_id, entry_id__isnull=True
+        ).update(entry_id=draw.new_entry_id())
+    return _receipts(concert_id=concert_id, user_ids=user_ids)
+
+
+def _receipts(*, concert_id: int, user_ids: list[int]) -> dict[int, str]:
+    """user id -> entry id of these fans' records that hold a receipt."""
+    receipts: dict[int, str] = {}
+    for ids in _chunks(user_ids):
+        rows = QueueEntry.objects.filter(
+            concert_id=concert_id, user_id__in=ids, entry_id__isnull=False
+        ).values_list("user_id", "entry_id")
+        receipts.update((user_id, entry_id) for user_id, entry_id in rows if entry_id)
+    return receipts
 
 
 def queue_admit_next(*, concert_id: int) -> list[int]:
@@ -443,8 +526,12 @@ def _restore_from_records(concert: Concert) -> RebuildResult:
             admits.append((user_id, _ms(admitted_at)))
     highest = entries.aggregate(highest=Max("sequence"))["highest"] or 0
     control = QueueControl.objects.filter(concert=concert).first()
+    # An empty pre-queue after sale start counts as drawn, unless its draw (a commitment
+    # made) is still to be revealed: the next tick does that.
     shuffled = any(score <= 0 for _, score in waiting) or (
-        now >= concert.sale_starts_at and not prequeue
+        now >= concert.sale_starts_at
+        and not prequeue
+        and not Draw.objects.filter(concert=concert, drawn_at__isnull=True).exists()
     )
     redis_queue.restore(
         concert.pk,

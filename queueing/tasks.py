@@ -32,13 +32,14 @@ def admit_all_concerts() -> int:
         except Exception:  # one broken concert must not stop the others' turnstiles
             logger.exception("admission tick failed for concert %s", concert_id)
     # Pre-queues too get their Redis state built (or rebuilt) within a tick, so a status
-    # poll rarely finds it missing.
+    # poll rarely finds it missing, and their draw's commitment as soon as they open.
     prequeues = selectors.concerts_with_open_waiting_room().exclude(pk__in=concert_ids)
     for concert_id in prequeues.values_list("pk", flat=True):
         try:
+            services.draw_commit(concert_id=concert_id)
             services.queue_rebuild_if_lost(concert_id=concert_id)
         except Exception:
-            logger.exception("queue rebuild failed for concert %s", concert_id)
+            logger.exception("pre-queue tick failed for concert %s", concert_id)
     record_admission_tick(
         now_ms=int(time.time() * 1000),
         open_sales=len(concert_ids),

@@ -6,11 +6,14 @@ answered from Redis alone, without the session or a database query.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,7 +26,7 @@ from concerts.models import Concert
 from concerts.selectors import concert_get, concert_prequeue_opens_at
 from config.errors import DomainError
 from config.views import messages_add_error
-from queueing import services
+from queueing import draw, selectors, services
 from queueing.state import LINE_TEXTS, LineReason
 
 
@@ -82,3 +85,48 @@ def leave(request: HttpRequest, concert_id: int) -> HttpResponse:
     services.queue_leave(user_id=request.user.pk, concert_id=concert.pk)
     messages.info(request, "You have left the waiting room.")
     return redirect(concert.get_absolute_url())
+
+
+@require_GET
+def draw_page(request: HttpRequest, concert_id: int) -> HttpResponse:
+    """Public: the concert's draw (commitment, then seed and order) and "find my entry"."""
+    try:
+        concert = concert_get(concert_id=concert_id, with_categories=False)
+    except ConcertNotFound as missing:
+        raise Http404(missing.message) from missing
+    publication = selectors.draw_publication(concert_id=concert.pk)
+    wanted = request.GET.get("entry", "").strip().lower()[:64]
+    place = None
+    if wanted and publication.entries and wanted in publication.entries:
+        place = publication.entries.index(wanted) + 1
+    context = {
+        "concert": concert,
+        "publication": publication,
+        "wanted": wanted,
+        "place": place,
+        "problems": _draw_problems(publication),
+        # A very long list is left to the JSON download and the server-side search.
+        "list_entries": len(publication.entries) <= DRAW_PAGE_MAX_LISTED,
+    }
+    return render(request, "queueing/draw.html", context)
+
+
+DRAW_PAGE_MAX_LISTED = 5_000
+
+
+def _draw_problems(publication: selectors.DrawPublication) -> list[str]:
+    """The page's own check of a published draw, computed once per content of the draw
+    rather than once per visitor (a digest of what is shown is the cache key)."""
+    if publication.seed is None:
+        return []
+    shown = json.dumps([publication.commitment, publication.seed, publication.entries])
+    key = f"queueing:draw-check:{hashlib.sha256(shown.encode()).hexdigest()}"
+    return cache.get_or_set(
+        key,
+        lambda: draw.verify_publication(
+            commitment=publication.commitment or "",
+            seed=publication.seed,
+            entries=publication.entries,
+        ),
+        timeout=3600,
+    )

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('queueing', '0002_queue_control'),
+        ('queueing', '0003_draw'),
     ]
 
     operations = [
