@@ -6,4 +6,5 @@ urlpatterns = [
     api_path("join", apis.QueueJoinApi.as_view(), name="join"),
     api_path("status", apis.QueueStatusApi.as_view(), name="status"),
     api_path("leave", apis.QueueLeaveApi.as_view(), name="leave"),
+    api_path("challenge", apis.QueueChallengeApi.as_view(), name="challenge"),
 ]

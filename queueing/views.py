@@ -23,6 +23,12 @@ from concerts.selectors import concert_get, concert_prequeue_opens_at
 from config.errors import DomainError
 from config.views import messages_add_error
 from queueing import services
+from queueing.errors import ChallengeRequired
+
+NEEDS_JAVASCRIPT = (
+    "Joining this waiting room needs JavaScript: your browser solves a short check that "
+    "keeps bots out. Please turn JavaScript on and reload this page."
+)
 
 
 def _access_token(user) -> str:
@@ -40,6 +46,9 @@ def room(request: HttpRequest, concert_id: int) -> HttpResponse:
     if request.method == "POST":  # the no-JavaScript way in; the page's script uses the API
         try:
             services.queue_join(user_id=request.user.pk, concert=concert)
+        except ChallengeRequired:
+            # The proof of work is solved by the page's script (static/queueing/challenge.js).
+            messages.error(request, NEEDS_JAVASCRIPT)
         except DomainError as exc:
             messages_add_error(request, exc)
         return redirect("queueing:room", concert_id=concert.pk)

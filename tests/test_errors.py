@@ -80,6 +80,12 @@ CONTRACT_STATUS = {
     "category_shrink_refused": 409,
     "invalid_cap": 400,
     "queue_rebuilding": 503,
+    # the proof of work at join (docs/challenge.md)
+    "challenge_required": 403,
+    "challenge_invalid": 400,
+    "challenge_expired": 409,
+    "challenge_used": 409,
+    "invalid_challenge_difficulty": 400,
 }
 
 

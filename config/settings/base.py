@@ -323,6 +323,10 @@ QUEUE_ADMIT_PER_MINUTE = env.int("QUEUE_ADMIT_PER_MINUTE", default=0)
 QUEUE_PREQUEUE_SECONDS = env.int("QUEUE_PREQUEUE_SECONDS", default=1800)
 QUEUE_ABANDON_SECONDS = env.int("QUEUE_ABANDON_SECONDS", default=300)
 QUEUE_KEY_PREFIX = env.str("QUEUE_KEY_PREFIX", default="bo")
+# Proof of work at join (queueing/challenge.py, docs/challenge.md): the most attempts a fan's
+# browser may need (0: off), unless staff set it per concert; and how long a challenge lives.
+QUEUE_CHALLENGE_MAXNUMBER = env.int("QUEUE_CHALLENGE_MAXNUMBER", default=0)
+QUEUE_CHALLENGE_SECONDS = env.int("QUEUE_CHALLENGE_SECONDS", default=300)
 BOOKING_HOLD_SECONDS = env.int("BOOKING_HOLD_SECONDS", default=600)
 BOOKING_EXPIRY_INTERVAL_SECONDS = env.int("BOOKING_EXPIRY_INTERVAL_SECONDS", default=60)
 MAX_TICKETS_PER_BOOKING = env.int("MAX_TICKETS_PER_BOOKING", default=6)

@@ -380,9 +380,14 @@
       .catch(failed);
   }
 
-  function join() {
+  function join(retried) {
     if (!joined) showPanel("joining");
-    return api(root.dataset.joinUrl, { method: "POST", body: JSON.stringify({ concert_id: concertId }) })
+    // Not in line: first the concert's proof of work, if it asks one (challenge.js).
+    var proof = lastStatus === "none" && window.boxofficeChallenge
+      ? window.boxofficeChallenge.solution(concertId, token) : Promise.resolve(null);
+    return proof.then(function (altcha) {
+      return api(root.dataset.joinUrl, { method: "POST", body: JSON.stringify({ concert_id: concertId, altcha: altcha || undefined }) });
+    })
       .then(function (state) {
         joined = true;
         lastAnnounced = null;
@@ -391,6 +396,11 @@
         schedule(nextPollMs(state, render(state)));
       })
       .catch(function (error) {
+        // A check asked, lapsed or used meanwhile: solve a fresh one, once.
+        if (!retried && error.body && /^challenge_/.test(error.body.code)) {
+          lastStatus = "none";
+          return join(true);
+        }
         if (error.status === 409 || error.status === 404) {
           showError(error.message);
           return;
