@@ -41,9 +41,9 @@ class ChallengeForm(forms.Form):
         max_value=queue_challenge.MAX_MAXNUMBER,
         required=False,
         label="Proof of work at join (most attempts)",
-        help_text=f"0: off. About 100,000 costs a phone a second or two, 1,000,000 around "
-        f"ten (docs/challenge.md). Empty: the default "
-        f"({settings.QUEUE_CHALLENGE_MAXNUMBER}). Fans already in line are not asked again.",
+        help_text=f"0: off. 200,000 costs a fan at most ~1.5 s on a laptop and 5-8 s on an "
+        f"older phone; 1,000,000 up to 8 s and 25-40 s (docs/challenge.md). Empty: the "
+        f"default ({settings.QUEUE_CHALLENGE_MAXNUMBER}). Fans in line are not asked again.",
     )
 
 
