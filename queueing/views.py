@@ -22,6 +22,7 @@ from concerts.models import Concert
 from concerts.selectors import concert_get, concert_prequeue_opens_at
 from config.errors import DomainError
 from config.views import messages_add_error
+from queueing import challenge as queue_challenge
 from queueing import services
 from queueing.errors import ChallengeRequired
 
@@ -58,6 +59,8 @@ def room(request: HttpRequest, concert_id: int) -> HttpResponse:
         "concert": concert,
         "state": state,
         "access_token": _access_token(request.user),
+        # Without a proof of work asked now, the page joins without fetching a challenge.
+        "challenge_on": queue_challenge.challenge_maxnumber(concert_id=concert.pk) > 0,
         "slot_seconds": settings.QUEUE_SLOT_SECONDS,
         "prequeue_opens_at": concert_prequeue_opens_at(concert),
         # The pre-queue countdown counts on the server's clock, not only the fan's.

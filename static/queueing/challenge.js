@@ -2,8 +2,9 @@
    concert's challenge (GET /api/v1/queue/challenge), solves it in Web Workers (the vendored
    ALTCHA worker, static/vendor/altcha/) while the fan reads the page, and room.js sends the
    payload with the join. Exposes
-     window.boxofficeChallenge.solution(concertId, token) -> Promise<string|null>
-   resolving to ALTCHA's base64 payload, or null when the concert asks no proof of work. */
+     window.boxofficeChallenge.solution(concertId, token, force) -> Promise<string|null>
+   resolving to ALTCHA's base64 payload, or null when the concert asks no proof of work
+   (as the page was rendered; `force`: ask the server again). */
 (function () {
   "use strict";
 
@@ -11,6 +12,9 @@
   if (!script || !window.fetch) return;
   var challengeUrl = script.dataset.challengeUrl;
   var workerUrl = script.dataset.workerUrl;
+  // Asked when the page was rendered? If not, joins go without a challenge, until the
+  // server says otherwise (room.js then calls again with `force`).
+  var askedAtLoad = script.dataset.required !== "0";
 
   // The polite live region of the waiting room (role=status), if the page has one.
   function say(text) {
@@ -79,7 +83,8 @@
     }));
   }
 
-  function solution(concertId, token) {
+  function solution(concertId, token, force) {
+    if (!force && !askedAtLoad) return Promise.resolve(null);
     return fetchChallenge(concertId, token).then(function (challenge) {
       if (!challenge.required) return null;
       if (!window.Worker || !window.crypto || !window.crypto.subtle) {

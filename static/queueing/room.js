@@ -384,7 +384,7 @@
     if (!joined) showPanel("joining");
     // Not in line: first the concert's proof of work, if it asks one (challenge.js).
     var proof = lastStatus === "none" && window.boxofficeChallenge
-      ? window.boxofficeChallenge.solution(concertId, token) : Promise.resolve(null);
+      ? window.boxofficeChallenge.solution(concertId, token, retried) : Promise.resolve(null);
     return proof.then(function (altcha) {
       return api(root.dataset.joinUrl, { method: "POST", body: JSON.stringify({ concert_id: concertId, altcha: altcha || undefined }) });
     })

@@ -87,3 +87,41 @@ def test_the_first_fan_of_a_line_not_yet_in_redis_still_gets_in(
     expect_position(page, 1)
     assert answers[-1] == 200
     assert set(answers) <= {403, 200}  # at most one challenge_required on the way
+
+
+def test_a_check_turned_on_after_the_page_loaded_is_solved_when_the_join_asks(
+    site, new_context, make_user, login, locked, concerts, settings
+):
+    """The page was rendered with the check off, so it joins without one; the check is
+    turned on just then: the join answers challenge_required, and the page fetches a
+    challenge, solves it and joins."""
+    from queueing.services import queue_rebuild_if_lost
+
+    site.turnstile.pause()
+    concert = concerts["on_sale"]
+    with locked():
+        fan = make_user()
+        queue_rebuild_if_lost(concert_id=concert.pk)
+    context = new_context()
+    login(context, fan)
+    page = context.new_page()
+    answers = []
+
+    def turn_on_then_join(route):
+        settings.QUEUE_CHALLENGE_MAXNUMBER = 2_000  # staff raise the default mid-sale
+        route.continue_()
+
+    page.route("**/api/v1/queue/join**", turn_on_then_join)
+    page.on(
+        "response",
+        lambda response: (
+            answers.append((response.url.split("/api/v1/queue/")[-1], response.status))
+            if "/api/v1/queue/join" in response.url or "/api/v1/queue/challenge" in response.url
+            else None
+        ),
+    )
+    page.goto(reverse("queueing:room", kwargs={"concert_id": concert.pk}))
+    expect(page.locator("script[data-required='0']")).to_have_count(1)
+    expect_position(page, 1)
+    assert [status for _, status in answers] == [403, 200, 200]
+    assert answers[1][0].startswith("challenge")

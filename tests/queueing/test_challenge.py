@@ -67,8 +67,11 @@ def bearer(user) -> APIClient:
 
 
 # --- off ---------------------------------------------------------------------------------
-def test_with_difficulty_0_fans_join_without_a_solution(concert, user, settings):
+def test_with_difficulty_0_fans_join_without_a_solution(concert, user, settings, client):
     assert settings.QUEUE_CHALLENGE_MAXNUMBER == 0  # off unless turned on
+    client.force_login(user)
+    page = client.get(reverse("queueing:room", kwargs={"concert_id": concert.pk}))
+    assert 'data-required="0"' in page.content.decode()  # the page fetches no challenge
     assert queue_challenge.challenge_issue(concert=concert, user_id=user.pk) is None
     assert bearer(user).get(CHALLENGE, {"concert_id": concert.pk}).json() == {"required": False}
     state = services.queue_join(user_id=user.pk, concert=concert)
@@ -284,6 +287,7 @@ def test_the_page_loads_the_solver_and_the_no_javascript_join_says_why_it_fails(
     assert "queueing/challenge.js" in page
     assert "vendor/altcha/workers/sha.js" in page
     assert 'data-field="challenge"' in page
+    assert 'data-required="1"' in page
     response = client.post(url, follow=True)
     assert "Joining this waiting room needs JavaScript" in response.content.decode()
     assert services.queue_status(user_id=user.pk, concert_id=concert.pk).status == "none"
