@@ -54,6 +54,11 @@ STATUS_BY_CODE: dict[str, int] = {
     "sold_out": status.HTTP_409_CONFLICT,
     "invalid_cap": status.HTTP_400_BAD_REQUEST,
     "queue_rebuilding": status.HTTP_503_SERVICE_UNAVAILABLE,
+    "challenge_required": status.HTTP_403_FORBIDDEN,
+    "challenge_invalid": status.HTTP_400_BAD_REQUEST,
+    "challenge_expired": status.HTTP_409_CONFLICT,
+    "challenge_used": status.HTTP_409_CONFLICT,
+    "invalid_challenge_difficulty": status.HTTP_400_BAD_REQUEST,
     # bookings
     "queue_slot_required": status.HTTP_403_FORBIDDEN,
     "insufficient_seats": status.HTTP_409_CONFLICT,

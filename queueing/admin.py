@@ -19,8 +19,9 @@ from django.utils.html import format_html
 
 from concerts.models import Concert
 from config.audit import audit_log
+from queueing import challenge as queue_challenge
 from queueing import selectors, services
-from queueing.models import Draw, QueueEntry
+from queueing.models import Draw, QueueControl, QueueEntry
 from queueing.state import LINE_TEXTS
 
 
@@ -32,6 +33,18 @@ class CapForm(forms.Form):
         label="Active cap",
         help_text=f"Fans holding a booking slot at once. Empty: the default "
         f"({settings.QUEUE_MAX_ACTIVE_USERS}). 0 admits nobody new.",
+    )
+
+
+class ChallengeForm(forms.Form):
+    challenge_maxnumber = forms.IntegerField(
+        min_value=0,
+        max_value=queue_challenge.MAX_MAXNUMBER,
+        required=False,
+        label="Proof of work at join (most attempts)",
+        help_text=f"0: off. 200,000 costs a fan at most ~1.5 s on a laptop and 5-8 s on an "
+        f"older phone; 1,000,000 up to 8 s and 25-40 s (docs/challenge.md). Empty: the "
+        f"default ({settings.QUEUE_CHALLENGE_MAXNUMBER}). Fans in line are not asked again.",
     )
 
 
@@ -93,6 +106,7 @@ class QueueEntryAdmin(admin.ModelAdmin):
             raise PermissionDenied
         concert = get_object_or_404(Concert, pk=concert_id)
         cap_form = CapForm()
+        challenge_form = ChallengeForm()
         if request.method == "POST":
             if not self._can_control(request):
                 raise PermissionDenied
@@ -117,14 +131,27 @@ class QueueEntryAdmin(admin.ModelAdmin):
                         f"{'the default' if cap is None else cap}.",
                     )
                     messages.success(request, "Active cap updated.")
-            if action != "cap" or cap_form.is_valid():
+            elif action == "challenge":
+                challenge_form = ChallengeForm(request.POST)
+                if challenge_form.is_valid():
+                    self._challenge_set(request, concert, challenge_form)
+            if (action != "cap" or cap_form.is_valid()) and (
+                action != "challenge" or challenge_form.is_valid()
+            ):
                 return HttpResponseRedirect(request.path)
         overview = selectors.queue_overview(concert_id=concert.pk)
         if not cap_form.is_bound:
             cap_form = CapForm(initial={"cap": overview.cap if overview.cap_overridden else None})
+        if not challenge_form.is_bound:
+            challenge_form = ChallengeForm(
+                initial={"challenge_maxnumber": self._challenge_override(concert)}
+            )
         context = {
             **self.admin_site.each_context(request),
             "title": f"Waiting room: {concert.name}",
+            "challenge_form": challenge_form,
+            "challenge_maxnumber": queue_challenge.challenge_maxnumber(concert_id=concert.pk),
+            "challenge_counts": queue_challenge.challenge_counts(concert.pk),
             "opts": self.model._meta,
             "concert": concert,
             "overview": overview,
@@ -140,6 +167,20 @@ class QueueEntryAdmin(admin.ModelAdmin):
             ),
         }
         return TemplateResponse(request, "queueing/admin/live.html", context)
+
+    def _challenge_override(self, concert: Concert) -> int | None:
+        control = QueueControl.objects.filter(concert=concert).first()
+        return control.challenge_maxnumber if control else None
+
+    def _challenge_set(self, request: HttpRequest, concert: Concert, form: ChallengeForm) -> None:
+        maxnumber = form.cleaned_data["challenge_maxnumber"]
+        queue_challenge.queue_challenge_set(concert_id=concert.pk, maxnumber=maxnumber)
+        if maxnumber is None:
+            said = f"the default ({settings.QUEUE_CHALLENGE_MAXNUMBER})"
+        else:
+            said = "off" if maxnumber == 0 else f"{maxnumber:,} attempts at most"
+        audit_log(user=request.user, obj=concert, message=f"Proof of work at join set to {said}.")
+        messages.success(request, f"Proof of work at join: {said}.")
 
 
 @admin.register(Draw)

@@ -8,4 +8,5 @@ urlpatterns = [
     api_path("leave", apis.QueueLeaveApi.as_view(), name="leave"),
     api_path("receipt", apis.DrawReceiptApi.as_view(), name="receipt"),
     api_path("draw", apis.DrawApi.as_view(), name="draw"),
+    api_path("challenge", apis.QueueChallengeApi.as_view(), name="challenge"),
 ]

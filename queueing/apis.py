@@ -22,11 +22,14 @@ from rest_framework_simplejwt.authentication import JWTStatelessUserAuthenticati
 
 from concerts.selectors import concert_get
 from config.api import INVALID_RESPONSE as INVALID
+from config.api import StrictCharField
 from config.api import error_response as _error
 from config.errors import DomainError
 from config.fastapi import domain_error_json, json_object_body, json_response, positive_id
 from config.fastapi import token_user_id as _token_user_id
+from queueing import challenge as queue_challenge
 from queueing import selectors, services
+from queueing.challenge import MAX_PAYLOAD_CHARS
 from queueing.state import LineReason, LineState, QueueState, QueueStatus
 
 MAX_ID = 2**63 - 1
@@ -37,6 +40,18 @@ UNAUTHENTICATED = _error("`not_authenticated` or `token_not_valid`: no valid acc
 
 class ConcertIdInputSerializer(serializers.Serializer):
     concert_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+
+class QueueJoinInputSerializer(ConcertIdInputSerializer):
+    altcha = StrictCharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=MAX_PAYLOAD_CHARS,
+        help_text="The solved proof of work (ALTCHA's base64 payload), when the concert asks "
+        "one: see GET /api/v1/queue/challenge and docs/challenge.md. A fan already in line "
+        "may join again without it (the place is kept).",
+    )
 
 
 class QueueStateOutputSerializer(serializers.Serializer):
@@ -90,27 +105,87 @@ class QueueJoinApi(APIView):
             "the fan enters the pre-queue (position null); at sale start the pre-queue is "
             "ordered by the published draw (GET /queue/draw, docs/draw.md)."
         ),
-        request=ConcertIdInputSerializer,
+        request=QueueJoinInputSerializer,
         responses={
             200: QueueStateOutputSerializer,
-            400: INVALID,
             401: UNAUTHENTICATED,
             404: _error("`not_found`: no such published concert."),
+            400: _error(
+                "`invalid`: field errors; `challenge_invalid`: the proof of work is not one "
+                "we issued to this fan for this concert, or its answer is wrong."
+            ),
+            403: _error("`challenge_required`: the concert asks a proof of work at join."),
             409: _error(
                 "`sale_not_open` (too early, or the concert has begun); `sold_out` (no seat "
                 "left: the waiting list is open); `ticket_limit_reached` (the fan already "
-                "holds MAX_TICKETS_PER_FAN tickets for the concert; `limit`, `held`)."
+                "holds MAX_TICKETS_PER_FAN tickets for the concert; `limit`, `held`); "
+                "`challenge_expired`, `challenge_used` (fetch a new challenge)."
             ),
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = ConcertIdInputSerializer(data=request.data)
+        serializer = QueueJoinInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         concert = concert_get(
             concert_id=serializer.validated_data["concert_id"], with_categories=False
         )
-        state = services.queue_join(user_id=request.user.pk, concert=concert)
+        state = services.queue_join(
+            user_id=request.user.pk,
+            concert=concert,
+            challenge=serializer.validated_data.get("altcha") or None,
+        )
         return Response(_body(state))
+
+
+class ChallengeParametersOutputSerializer(serializers.Serializer):
+    algorithm = serializers.CharField(help_text="`SHA-256`: one hash per attempt.")
+    nonce = serializers.CharField()
+    salt = serializers.CharField()
+    cost = serializers.IntegerField()
+    keyLength = serializers.IntegerField()  # ALTCHA's JSON names
+    keyPrefix = serializers.CharField(
+        help_text="The start of the key the counter derives: find the counter."
+    )
+    expiresAt = serializers.IntegerField(help_text="Unix time, seconds.")
+    data = serializers.DictField(help_text="`{concert, fan}`: whom the challenge is for.")
+
+
+class QueueChallengeApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        required = serializers.BooleanField(
+            help_text="false: this concert asks no proof of work (join without `altcha`)."
+        )
+        parameters = ChallengeParametersOutputSerializer(required=False)
+        signature = serializers.CharField(required=False)
+
+    @extend_schema(
+        operation_id="queue_challenge",
+        summary="A proof-of-work challenge to join a concert's waiting room",
+        description=(
+            "ALTCHA v2, deterministic mode: find the counter n (from 0 up) whose key "
+            "SHA-256(salt bytes + nonce bytes + n as 4 big-endian bytes) starts with "
+            "keyPrefix, then send base64(JSON {challenge: {parameters, signature}, solution: "
+            "{counter, derivedKey}}) as `altcha` to POST /join. Bound to this fan and concert, "
+            "single use, valid until expiresAt. `{required: false}` when the concert asks none."
+        ),
+        parameters=[ConcertIdInputSerializer],
+        responses={
+            200: OutputSerializer,
+            400: INVALID,
+            401: UNAUTHENTICATED,
+            404: _error("`not_found`: no such published concert."),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        serializer = ConcertIdInputSerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        concert = concert_get(
+            concert_id=serializer.validated_data["concert_id"], with_categories=False
+        )
+        challenge = queue_challenge.challenge_issue(concert=concert, user_id=request.user.pk)
+        if challenge is None:
+            return Response({"required": False})
+        return Response({"required": True, **challenge})
 
 
 class QueueStatusApi(APIView):
@@ -248,13 +323,21 @@ def queue_join_fast(request: HttpRequest) -> HttpResponse | None:
     concert_id = positive_id(body.get("concert_id")) if body is not None else None
     if user_id is None or concert_id is None or isinstance(body["concert_id"], str):
         return None
+    solution = body.get("altcha")
+    if "altcha" in body and not _plain_string(solution, MAX_PAYLOAD_CHARS):
+        return None  # the APIView explains (400 invalid)
     # A deactivated account is refused here as JWTAuthentication refuses it (its 401
     # body comes from the APIView); the status poll does not look (no database query).
     if not get_user_model().objects.filter(pk=user_id, is_active=True).exists():
         return None
     try:
         concert = concert_get(concert_id=concert_id, with_categories=False)
-        state = services.queue_join(user_id=user_id, concert=concert)
+        state = services.queue_join(user_id=user_id, concert=concert, challenge=solution or None)
     except DomainError as error:
         return domain_error_json(error)
     return json_response(_body(state))
+
+
+def _plain_string(value: object, max_length: int) -> bool:
+    """What QueueJoinInputSerializer's StrictCharField accepts: a JSON string, no NUL."""
+    return isinstance(value, str) and len(value) <= max_length and "\x00" not in value

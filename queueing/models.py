@@ -59,6 +59,9 @@ class QueueControl(models.Model):
     paused = models.BooleanField(default=False)
     # None: QUEUE_MAX_ACTIVE_USERS applies.
     active_cap = models.PositiveIntegerField(null=True, blank=True)
+    # The proof of work asked at join (queueing.challenge): the most attempts a browser may
+    # need, 0 = none. None: QUEUE_CHALLENGE_MAXNUMBER applies.
+    challenge_maxnumber = models.PositiveIntegerField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

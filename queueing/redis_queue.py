@@ -15,8 +15,8 @@ Per concert:
 - seq       STRING join counter
 - meta      HASH sale_starts_at (ms), shuffled ("1" once the pre-queue is drawn and placed),
             line (what the last turnstile tick found: "" open, "seats_held", "sold_out")
-- control   HASH runtime overrides from staff: paused ("1"), cap (int); PostgreSQL's
-            QueueControl is the durable copy
+- control   HASH runtime overrides from staff: paused ("1"), cap (int), challenge (int:
+            the proof of work's maxnumber); PostgreSQL's QueueControl is the durable copy
 - epoch     STRING when this state was built (ms). Redis that lost its data has no epoch:
             the join, admit and status scripts then change nothing and answer "rebuild",
             and queueing.services rebuilds the concert from PostgreSQL (QueueEntry,
@@ -570,6 +570,77 @@ def set_cap(concert_id: int, cap: int | None, *, client=None) -> None:
         _client(client).hset(key, "cap", int(cap))
 
 
+# --- The proof of work at join (queueing.challenge) ---------------------------------------
+# Beside the control hash (whose `challenge` field mirrors QueueControl.challenge_maxnumber):
+# - challenge-used:<signature>  STRING per redeemed challenge, SET NX, expiring with it
+# - challenge-counts            HASH issued, solved, failed, failed:<code> (the staff report)
+# Neither is in KEY_NAMES: no script reads them, and a rebuild keeps them.
+CHALLENGE_FIELD = "challenge"
+
+
+def _challenge_key(concert_id: int, name: str) -> str:
+    return concert_keys(concert_id).control.removesuffix("control") + name
+
+
+def set_challenge_maxnumber(concert_id: int, maxnumber: int | None, *, client=None) -> None:
+    key = concert_keys(concert_id).control
+    if maxnumber is None:
+        _client(client).hdel(key, CHALLENGE_FIELD)
+    else:
+        _client(client).hset(key, CHALLENGE_FIELD, int(maxnumber))
+
+
+@dataclass(frozen=True)
+class ChallengeGate:
+    maxnumber_override: int | None  # staff's per-concert difficulty, None: the default
+    in_line: bool  # waiting (not abandoned), in the pre-queue, or holding a live slot
+
+
+def challenge_gate(
+    concert_id: int, user_id: int, *, now_ms: int, abandon_ms: int, client=None
+) -> ChallengeGate:
+    """What the join's check needs, in one round trip (reads only, as the status script
+    decides "in line"). Raises RebuildNeeded when the concert's state is missing, so the
+    staff's difficulty is never read from a half-lost Redis."""
+    keys = concert_keys(concert_id)
+    pipe = _client(client).pipeline(transaction=False)
+    pipe.exists(keys.epoch)
+    pipe.hget(keys.control, CHALLENGE_FIELD)
+    pipe.zscore(keys.active, user_id)
+    pipe.zscore(keys.prequeue, user_id)
+    pipe.zscore(keys.waiting, user_id)
+    pipe.zscore(keys.seen, user_id)
+    built, override, active_until, pre, waiting, seen = pipe.execute()
+    if not built:
+        raise RebuildNeeded()
+    in_line = (
+        (active_until is not None and active_until > now_ms)
+        or pre is not None
+        or (waiting is not None and (seen is None or now_ms - seen <= abandon_ms))
+    )
+    return ChallengeGate(
+        maxnumber_override=None if override is None else int(override), in_line=in_line
+    )
+
+
+def challenge_redeem(concert_id: int, signature: str, *, ttl_ms: int, client=None) -> bool:
+    """Mark a challenge used; False when it already was (one SET NX decides a race)."""
+    key = _challenge_key(concert_id, f"challenge-used:{signature}")
+    return bool(_client(client).set(key, 1, nx=True, px=max(1, ttl_ms)))
+
+
+def challenge_count(concert_id: int, *fields: str, client=None) -> None:
+    pipe = _client(client).pipeline(transaction=False)
+    for name in fields:
+        pipe.hincrby(_challenge_key(concert_id, "challenge-counts"), name, 1)
+    pipe.execute()
+
+
+def challenge_counts(concert_id: int, *, client=None) -> dict[str, int]:
+    counts = _client(client).hgetall(_challenge_key(concert_id, "challenge-counts"))
+    return {str(name): int(value) for name, value in counts.items()}
+
+
 @dataclass(frozen=True)
 class Snapshot:
     waiting: int
@@ -673,6 +744,7 @@ def restore(
     sale_starts_ms: int,
     shuffled: bool,
     now_ms: int,
+    challenge_maxnumber: int | None = None,
     client=None,
 ) -> None:
     """Replace a concert's state in one MULTI, the epoch last: nobody sees it half built.
@@ -701,5 +773,7 @@ def restore(
         pipe.hset(keys.control, "paused", "1")
     if cap is not None:
         pipe.hset(keys.control, "cap", int(cap))
+    if challenge_maxnumber is not None:
+        pipe.hset(keys.control, CHALLENGE_FIELD, int(challenge_maxnumber))
     pipe.set(keys.epoch, now_ms)
     pipe.execute()

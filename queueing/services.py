@@ -24,6 +24,7 @@ from concerts import selectors as concert_selectors
 from concerts.errors import TicketLimitReached
 from concerts.models import Concert
 from outbox.services import outbox_enqueue
+from queueing import challenge as queue_challenge
 from queueing import draw, redis_queue
 from queueing.errors import InvalidCap, QueueRebuilding, SaleEnded, SaleNotOpen, SoldOut
 from queueing.models import Draw, QueueControl, QueueEntry
@@ -66,7 +67,7 @@ def _admit_soon(concert_id: int) -> None:
     transaction.on_commit(lambda: admit_concert.delay(concert_id), robust=True)
 
 
-def queue_join(*, user_id: int, concert: Concert) -> QueueState:
+def queue_join(*, user_id: int, concert: Concert, challenge: str | None = None) -> QueueState:
     """Put a fan in the concert's line, or keep the place they already have.
 
     Idempotent: joining again (or 50 double-clicks at once) keeps the first place. Before
@@ -76,7 +77,9 @@ def queue_join(*, user_id: int, concert: Concert) -> QueueState:
     Raises SaleNotOpen (earlier than the pre-queue, or after the concert started),
     SoldOut (no seat left in any category: the fan may join the waiting list) and
     TicketLimitReached (the fan already holds MAX_TICKETS_PER_FAN tickets for the concert:
-    a place in line would buy nothing).
+    a place in line would buy nothing). When the concert asks a proof of work,
+    `challenge` is the fan's solution (queueing.challenge.challenge_check_join: its rule
+    and its Challenge* errors).
     """
     now = timezone.now()
     if not concert_selectors.concert_prequeue_is_open(concert, now):
@@ -98,6 +101,12 @@ def queue_join(*, user_id: int, concert: Concert) -> QueueState:
             limit=fan_limit,
             held=held,
         )
+    _with_state(
+        concert.pk,
+        lambda: queue_challenge.challenge_check_join(
+            concert_id=concert.pk, user_id=user_id, payload=challenge, now=now
+        ),
+    )
 
     result = _with_state(
         concert.pk,
@@ -542,6 +551,7 @@ def _restore_from_records(concert: Concert) -> RebuildResult:
         next_sequence=max(highest, 0) + 1,
         paused=bool(control and control.paused),
         cap=control.active_cap if control else None,
+        challenge_maxnumber=control.challenge_maxnumber if control else None,
         sale_starts_ms=_ms(concert.sale_starts_at),
         shuffled=shuffled,
         now_ms=_ms(now),

@@ -26,8 +26,15 @@ from concerts.models import Concert
 from concerts.selectors import concert_get, concert_prequeue_opens_at
 from config.errors import DomainError
 from config.views import messages_add_error
+from queueing import challenge as queue_challenge
 from queueing import draw, selectors, services
+from queueing.errors import ChallengeRequired
 from queueing.state import LINE_TEXTS, LineReason
+
+NEEDS_JAVASCRIPT = (
+    "Joining this waiting room needs JavaScript: your browser solves a short check that "
+    "keeps bots out. Please turn JavaScript on and reload this page."
+)
 
 
 def _access_token(user) -> str:
@@ -45,6 +52,9 @@ def room(request: HttpRequest, concert_id: int) -> HttpResponse:
     if request.method == "POST":  # the no-JavaScript way in; the page's script uses the API
         try:
             services.queue_join(user_id=request.user.pk, concert=concert)
+        except ChallengeRequired:
+            # The proof of work is solved by the page's script (static/queueing/challenge.js).
+            messages.error(request, NEEDS_JAVASCRIPT)
         except DomainError as exc:
             messages_add_error(request, exc)
         return redirect("queueing:room", concert_id=concert.pk)
@@ -62,6 +72,8 @@ def room(request: HttpRequest, concert_id: int) -> HttpResponse:
         "sold_out_text": LINE_TEXTS[LineReason.SOLD_OUT],
         "max_per_fan": settings.MAX_TICKETS_PER_FAN,
         "access_token": _access_token(request.user),
+        # Without a proof of work asked now, the page joins without fetching a challenge.
+        "challenge_on": queue_challenge.challenge_maxnumber(concert_id=concert.pk) > 0,
         "slot_seconds": settings.QUEUE_SLOT_SECONDS,
         "prequeue_opens_at": concert_prequeue_opens_at(concert),
         # The pre-queue countdown counts on the server's clock, not only the fan's.

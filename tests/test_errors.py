@@ -91,6 +91,12 @@ CONTRACT_STATUS = {
     "seats_available": 409,
     "waitlist_entry_exists": 409,
     "offer_not_open": 409,
+    # the proof of work at join (docs/challenge.md)
+    "challenge_required": 403,
+    "challenge_invalid": 400,
+    "challenge_expired": 409,
+    "challenge_used": 409,
+    "invalid_challenge_difficulty": 400,
 }
 
 

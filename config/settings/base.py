@@ -329,6 +329,10 @@ QUEUE_KEY_PREFIX = env.str("QUEUE_KEY_PREFIX", default="bo")
 # many of the seats left (0: MAX_TICKETS_PER_BOOKING, what one booking may take), so nobody
 # is admitted to find nothing. Lower it (e.g. 2) to admit faster at the end of a sale.
 QUEUE_SEATS_PER_ADMISSION = env.int("QUEUE_SEATS_PER_ADMISSION", default=0)
+# Proof of work at join (queueing/challenge.py, docs/challenge.md): the most attempts a fan's
+# browser may need (0: off), unless staff set it per concert; and how long a challenge lives.
+QUEUE_CHALLENGE_MAXNUMBER = env.int("QUEUE_CHALLENGE_MAXNUMBER", default=0)
+QUEUE_CHALLENGE_SECONDS = env.int("QUEUE_CHALLENGE_SECONDS", default=300)
 BOOKING_HOLD_SECONDS = env.int("BOOKING_HOLD_SECONDS", default=600)
 BOOKING_EXPIRY_INTERVAL_SECONDS = env.int("BOOKING_EXPIRY_INTERVAL_SECONDS", default=60)
 MAX_TICKETS_PER_BOOKING = env.int("MAX_TICKETS_PER_BOOKING", default=6)

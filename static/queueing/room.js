@@ -421,9 +421,14 @@
       .catch(failed);
   }
 
-  function join() {
+  function join(retried) {
     if (!joined) showPanel("joining");
-    return api(root.dataset.joinUrl, { method: "POST", body: JSON.stringify({ concert_id: concertId }) })
+    // Not in line: first the concert's proof of work, if it asks one (challenge.js).
+    var proof = lastStatus === "none" && window.boxofficeChallenge
+      ? window.boxofficeChallenge.solution(concertId, token, retried) : Promise.resolve(null);
+    return proof.then(function (altcha) {
+      return api(root.dataset.joinUrl, { method: "POST", body: JSON.stringify({ concert_id: concertId, altcha: altcha || undefined }) });
+    })
       .then(function (state) {
         joined = true;
         lastAnnounced = null;
@@ -435,6 +440,11 @@
         var code = error.body && error.body.code;
         if (code === "sold_out") { showSoldOut(); return; }
         if (code === "ticket_limit_reached") { showLimit(error.message); return; }
+        // A check asked, lapsed or used meanwhile: solve a fresh one, once.
+        if (!retried && error.body && /^challenge_/.test(error.body.code)) {
+          lastStatus = "none";
+          return join(true);
+        }
         if (error.status === 409 || error.status === 404) {
           showError(error.message);
           return;
