@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+CHALLENGE_MAXNUMBER = 2_000
 STEP = timedelta(seconds=5)
 
 # The sale's settings: small enough that the line moves on a few fans at a time, as it
@@ -88,6 +89,7 @@ def _run(rng, clock, *, fans, seats, sale_starts_at, log):
     from concerts.selectors import concert_stock
     from config.errors import DomainError
     from outbox.services import outbox_drain
+    from queueing import challenge as queue_challenge
     from queueing import services as queue_services
     from queueing.models import QueueEntry
     from tests.factories import ConcertFactory, TicketCategoryFactory, UserFactory
@@ -111,6 +113,9 @@ def _run(rng, clock, *, fans, seats, sale_starts_at, log):
         display_order=1,
     )
     categories = [standing, seated]
+    # The box office asks a light proof of work at the door (a few thousand hashes).
+    queue_challenge.queue_challenge_set(concert_id=concert.pk, maxnumber=CHALLENGE_MAXNUMBER)
+    bots_at, bots_done = sale_starts_at + timedelta(minutes=2), False
     crowd = UserFactory.create_batch(fans)
     # A third arrive in the 15 minutes before the sale (the pre-queue), the rest over the
     # first 10 minutes of the sale, most of them early.
@@ -132,7 +137,13 @@ def _run(rng, clock, *, fans, seats, sale_starts_at, log):
         steps += 1
         for fan in arrivals.pop(_step_of(now), []):
             with contextlib.suppress(DomainError):  # sold out by the time they came
-                queue_services.queue_join(user_id=fan.pk, concert=concert)
+                issued = queue_challenge.challenge_issue(concert=concert, user_id=fan.pk)
+                queue_services.queue_join(
+                    user_id=fan.pk, concert=concert, challenge=issued and _solved(issued)
+                )
+        if now >= bots_at and not bots_done:
+            bots_done = True
+            _bots_at_the_door(rng, concert, log)
         if now >= sale_starts_at:
             for user_id in queue_services.queue_admit_next(concert_id=concert.pk):
                 plans[user_id] = _plan(rng, now, next(f for f in crowd if f.pk == user_id))
@@ -167,7 +178,105 @@ def _run(rng, clock, *, fans, seats, sale_starts_at, log):
 
 
 def _after_the_sell_out(rng, clock, concert, crowd, categories, log) -> None:
-    """The waiting list and the bots: filled in once those parts exist (issue #12)."""
+    """Fans told "sold out" join the waiting list; the box office refunds a few bookings;
+    the seats that come back are offered in list order: the first offer is taken and
+    paid, the second lapses and passes on to the next fan, who takes it."""
+    from django.contrib.auth import get_user_model
+
+    from bookings.models import Booking
+    from checkout import services as checkout_services
+    from config.errors import DomainError
+    from queueing.models import QueueEntry
+    from waitlist import services as waitlist_services
+    from waitlist.models import WaitlistOffer
+
+    told = list(
+        QueueEntry.objects.filter(concert=concert, status=QueueEntry.Status.SOLD_OUT)
+        .order_by("finished_at", "id")
+        .values_list("user_id", flat=True)
+    )
+    by_id = get_user_model().objects.in_bulk(told)
+    listed = 0
+    for user_id in told:
+        if rng.random() < 0.4:
+            clock.shift(timedelta(seconds=rng.uniform(1, 20)))
+            with contextlib.suppress(DomainError):
+                waitlist_services.waitlist_join(
+                    user=by_id[user_id],
+                    category_id=rng.choice(categories).pk,
+                    quantity=rng.choice([1, 2]),
+                )
+                listed += 1
+    log(f"{listed} of them joined the waiting list")
+
+    clock.shift(timedelta(minutes=10))
+    refunded = list(
+        Booking.objects.filter(concert=concert, status=Booking.Status.CONFIRMED).order_by("?")[:3]
+    )
+    for booking in refunded:
+        checkout_services.booking_cancel_confirmed(
+            booking_id=booking.pk, reason="The fan asked the box office for a refund."
+        )
+    offers = list(WaitlistOffer.objects.filter(category__concert=concert).order_by("pk"))
+    log(f"{len(refunded)} bookings refunded: {len(offers)} offers went out, in list order")
+    for index, offer in enumerate(offers):
+        if index % 2 == 1:
+            continue  # this fan does not answer in time
+        clock.shift(timedelta(minutes=2))
+        _take_offer(offer, waitlist_services, checkout_services)
+    # The unanswered offers lapse and pass on; the next fans take theirs.
+    clock.shift(timedelta(minutes=16))
+    waitlist_services.waitlist_sweep()
+    for offer in WaitlistOffer.objects.filter(
+        category__concert=concert, status=WaitlistOffer.Status.OPEN
+    ):
+        _take_offer(offer, waitlist_services, checkout_services)
+
+
+def _take_offer(offer, waitlist_services, checkout_services) -> None:
+    booking = waitlist_services.waitlist_offer_accept(user=offer.entry.user, offer_id=offer.pk)
+    payment = checkout_services.booking_payment_start(booking=booking)
+    checkout_services.fake_payment_pay(
+        payment_intent_id=payment.intent_id, card_number="4242424242424242"
+    )
+
+
+def _bots_at_the_door(rng, concert, log) -> None:
+    """Bots try to join without doing the proof of work: none, forged, or replayed."""
+    import base64
+    import json
+
+    from config.errors import DomainError
+    from queueing import challenge as queue_challenge
+    from queueing import services as queue_services
+    from tests.factories import UserFactory
+
+    bots = UserFactory.create_batch(30)
+    replayed = _solved(queue_challenge.challenge_issue(concert=concert, user_id=bots[0].pk))
+    queue_services.queue_join(user_id=bots[0].pk, concert=concert, challenge=replayed)
+    refused = 0
+    for index, bot in enumerate(bots[1:]):
+        if index % 3 == 0:
+            payload = None  # no proof of work at all
+        elif index % 3 == 1:
+            body = json.loads(base64.b64decode(replayed))
+            body["signature"] = "0" * len(body.get("signature", "00"))  # forged
+            payload = base64.b64encode(json.dumps(body).encode()).decode()
+        else:
+            payload = replayed  # someone else's solution, already used
+        try:
+            queue_services.queue_join(user_id=bot.pk, concert=concert, challenge=payload)
+        except DomainError:
+            refused += 1
+    log(f"{refused} of {len(bots) - 1} bot joins without a valid proof of work were refused")
+
+
+def _solved(issued: dict) -> str:
+    """What the page's workers do, with ALTCHA's Python solver: the base64 payload."""
+    import altcha
+
+    challenge = altcha.Challenge.from_dict(issued)
+    return altcha.Payload(challenge, altcha.solve_challenge(challenge, timeout=30)).to_base64()
 
 
 def _step_of(moment: datetime) -> datetime:

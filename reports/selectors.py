@@ -1,8 +1,8 @@
 """The report after a sale: what happened, from the durable records, for staff.
 
 Every figure is read from PostgreSQL (QueueEntry, Booking, the draw, the waiting list)
-except the challenge counters, which live in Redis under the concert's hash tag (a bot
-flood must not write a row per failed attempt). Admissions are the fans' durable
+except the challenge counters (queueing.challenge.challenge_counts), which live in Redis
+under the concert's hash tag: a bot flood must not write a row per failed attempt. Admissions are the fans' durable
 `admitted_at`: a fan admitted twice (a slot that ran out, then a second place in line)
 counts once, at the last admission.
 """
@@ -15,14 +15,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 from django.db.models.functions import TruncMinute
 from django.utils import timezone
 
 from bookings.models import Booking
 from concerts.models import Concert
 from concerts.selectors import concert_stock
+from queueing.challenge import challenge_counts
 from queueing.models import QueueEntry
+from queueing.selectors import draw_summary
+from waitlist.selectors import waitlist_summary
 
 # The chart shows at most this many minutes from the first admission (a long tail of
 # late admissions is summed into the last bar's "later" note instead of a 2,000-bar chart).
@@ -52,7 +55,7 @@ class SaleFigures:
     fans_admitted: int
     fans_bought: int
     conversion: float | None  # fans who bought / fans admitted
-    sold_out_at: datetime | None
+    sold_out_at: datetime | None  # when the line closed as sold out (first time)
     time_to_sell_out_seconds: int | None
     holds_expired: int
     seats_expired: int
@@ -95,7 +98,11 @@ class SaleFigures:
                 continue
             if isinstance(value, dict):
                 for inner, inner_value in value.items():
-                    writer.writerow([f"{key}.{inner}", _cell(inner_value)])
+                    if isinstance(inner_value, dict):
+                        for name, deep in inner_value.items():
+                            writer.writerow([f"{key}.{inner}.{name}", _cell(deep)])
+                    else:
+                        writer.writerow([f"{key}.{inner}", _cell(inner_value)])
             else:
                 writer.writerow([key, _cell(value)])
         writer.writerow([])
@@ -141,6 +148,8 @@ def sale_report(*, concert_id: int, now: datetime | None = None) -> SaleFigures:
         joined=Count("id"),
         prequeue=Count("id", filter=Q(joined_at__lt=concert.sale_starts_at)),
         admitted=Count("id", filter=Q(admitted_at__isnull=False)),
+        # when the turnstile closed the line as sold out (the fans still waiting were told)
+        closed=Min("finished_at", filter=Q(status=QueueEntry.Status.SOLD_OUT)),
     )
     outcomes = dict(
         entries.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n")
@@ -161,9 +170,12 @@ def sale_report(*, concert_id: int, now: datetime | None = None) -> SaleFigures:
         .first()
         or "usd"
     )
-    sold_out_at = money["last_sale"] if stock.sold_out else None
+    # The moment the line closed as sold out; with nobody left waiting then, the last sale
+    # of a concert sold out now. Seats resold later (waiting list) do not move it.
+    sold_out_at = counts["closed"] or (money["last_sale"] if stock.sold_out else None)
     per_minute, later = _per_minute(entries, bookings)
     admitted = counts["admitted"]
+    drawn = draw_summary(concert_id)
     return SaleFigures(
         concert_id=concert.pk,
         concert_name=concert.name,
@@ -174,7 +186,9 @@ def sale_report(*, concert_id: int, now: datetime | None = None) -> SaleFigures:
         seats_held=money["held"],
         seats_free=stock.free,
         fans_joined=counts["joined"],
-        prequeue_size=counts["prequeue"],
+        # The draw's entries once drawn (the pre-queue as it stood at sale start); before,
+        # the fans who joined before the sale opened.
+        prequeue_size=drawn["prequeue_size"] if drawn and drawn["drawn_at"] else counts["prequeue"],
         queue_outcomes=outcomes,
         fans_admitted=admitted,
         fans_bought=money["bought"],
@@ -191,6 +205,9 @@ def sale_report(*, concert_id: int, now: datetime | None = None) -> SaleFigures:
         currency=currency,
         per_minute=per_minute,
         later_admissions=later,
+        draw=drawn,
+        waiting_list=waitlist_summary(concert_id),
+        challenges=challenge_counts(concert_id),
     )
 
 

@@ -70,7 +70,9 @@ def test_the_figures_of_a_sale(sale):
 
 
 def test_a_report_costs_a_handful_of_queries(sale, django_assert_max_num_queries):
-    with django_assert_max_num_queries(8):
+    # the concert, its stock, three aggregates, two per-minute tables, the currency, the
+    # draw, the waiting list (two): a constant number whatever the size of the sale
+    with django_assert_max_num_queries(11):
         sale_report(concert_id=sale.pk)
 
 
@@ -121,3 +123,25 @@ def test_a_csv_cell_cannot_become_a_formula(db):
     concert = ConcertFactory(name="=HYPERLINK(evil)")
     rows = list(csv.reader(io.StringIO(sale_report(concert_id=concert.pk).as_csv())))
     assert ["concert_name", "'=HYPERLINK(evil)"] in rows
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_report_of_a_simulated_sale_has_every_part():
+    """bench.simulate_sale end to end (small): the draw, the sell-out, the waiting list's
+    offers taken and lapsed, the refunds, and the bots refused at the door."""
+    from bench.simulate_sale import run_simulation
+
+    concert = run_simulation(fans=60, seats=20, seed=3, log=lambda *_: None)
+    figures = sale_report(concert_id=concert.pk)
+
+    assert figures.seats_sold == figures.seats_total == 20
+    assert figures.sold_out_at is not None
+    assert figures.draw["seed"] is not None
+    assert figures.draw["entries"] == figures.prequeue_size > 0
+    assert figures.refunds == 3
+    assert figures.waiting_list["offers_made"] >= 2
+    assert figures.waiting_list["offers_taken"] >= 1
+    assert figures.waiting_list["offers_lapsed"] >= 1
+    assert figures.challenges["failed"] == 29
+    assert figures.challenges["solved"] >= figures.fans_joined - 1
+    assert figures.queue_outcomes.get("sold_out", 0) > 0
