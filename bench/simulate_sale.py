@@ -159,6 +159,8 @@ def _run(rng, clock, *, fans, seats, sale_starts_at, log):
         ):
             sold_out_at = now
             log(f"sold out {int((now - sale_starts_at).total_seconds())} s after the sale opened")
+            clock.shift(STEP)
+            queue_services.queue_admit_next(concert_id=concert.pk)  # the next tick closes the line
             break
         clock.shift(STEP)
         now = timezone.now()

@@ -249,7 +249,7 @@
       startSaleCountdown();
       if (lastAnnounced !== "prequeue") {
         lastAnnounced = "prequeue";
-        announce("You are in the pre-queue. Your place will be drawn at random when the sale opens.");
+        announce("You are in the pre-queue. Your place will be drawn when the sale opens, in a draw anyone can check.");
       }
       return 10000;
     }

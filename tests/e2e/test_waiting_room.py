@@ -182,7 +182,8 @@ def test_the_pre_queue_counts_down_to_the_sale_on_the_servers_clock(
     expect(
         page.get_by_role("main").locator("[aria-live='polite'][data-field='announce']")
     ).to_have_text(
-        "You are in the pre-queue. Your place will be drawn at random when the sale opens."
+        "You are in the pre-queue. Your place will be drawn when the sale opens, in a draw "
+        "anyone can check."
     )
     journey.step(page, "pre-queue: countdown to the sale")
 

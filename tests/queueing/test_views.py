@@ -59,7 +59,8 @@ def test_the_page_explains_the_prequeue(client, user, upcoming_concert):
     services.queue_join(user_id=user.pk, concert=upcoming_concert)
     client.force_login(user)
     html = client.get(room_url(upcoming_concert)).content.decode()
-    assert "your place will be drawn at random at sale start" in html
+    assert "your place will be drawn at sale start, in a" in html
+    assert "draw anyone can check" in html
 
 
 def test_posting_the_page_joins_without_javascript(client, user, concert):
