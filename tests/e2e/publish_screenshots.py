@@ -115,6 +115,42 @@ CHOSEN = [
         "reset-password-phone.png",
         "Account recovery: choosing a new password from the emailed link",
     ),
+    (
+        "test-held-seats-pause-the-line*",
+        "*-every-seat-left-is-held-desktop.png",
+        "line-seats-held-desktop.png",
+        "The line says why it is still: every seat left is held by fans paying",
+    ),
+    (
+        "test-a-sell-out-closes-the-line*",
+        "*-sold-out-the-waiting-list-offered-phone.png",
+        "line-sold-out-phone.png",
+        "Sold out: everyone still waiting is told, and offered the waiting list",
+    ),
+    (
+        "test-a-fan-goes-from-sold-out*",
+        "*-offer-with-countdown-desktop.png",
+        "waitlist-offer-desktop.png",
+        "The waiting list: seats offered in list order, for a limited time",
+    ),
+    (
+        "test-a-fan-keeps-a-receipt*",
+        "*-the-published-draw-desktop.png",
+        "draw-published-desktop.png",
+        "The pre-queue draw: commitment, seed, order, and a fan finding their entry",
+    ),
+    (
+        "test-the-browser-solves-the-check*",
+        "*-the-browser-check-is-done-phone.png",
+        "challenge-done-phone.png",
+        "The proof of work at the door, solved by the browser while the fan reads",
+    ),
+    (
+        "test-staff-read-the-report*",
+        "*-sale-report-desktop.png",
+        "sale-report-desktop.png",
+        "Staff: the report after a sale (a simulated one)",
+    ),
 ]
 
 
