@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -41,7 +42,7 @@ def test_staff_read_the_report_of_a_sale(site, page, journey, make_user, locked)
 
     with page.expect_download() as download:
         page.get_by_role("link", name="JSON").first.click()
-    body = json.loads(open(download.value.path()).read())
+    body = json.loads(Path(download.value.path()).read_text())
     assert body["concert_id"] == concert.pk
     assert body["seats_sold"] == 40
     assert body["challenges"]["failed"] == 29
