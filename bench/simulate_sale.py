@@ -22,10 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import random
-import shutil
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -332,41 +329,14 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     options = parser.parse_args()
 
-    from config import embedded_redis
+    from bench.throwaway import throwaway_django
 
-    data_dir = Path(tempfile.mkdtemp(prefix="boxoffice-sim-redis-"))
-    port = embedded_redis.free_port()
-    server = embedded_redis.start_foreground(port, data_dir)
-    try:
-        os.environ["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
-        os.environ.update(
-            DJANGO_SETTINGS_MODULE="config.settings.test",  # eager Celery, the fake provider
-            CELERY_TASK_ALWAYS_EAGER="1",
-            PAYMENT_PROVIDER="fake",
-            EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-            LOG_LEVEL="WARNING",
-        )
-        import django
-
-        django.setup()
-        from django.db import connection
-        from django.test.utils import setup_test_environment
-
+    with throwaway_django(name="sim", LOG_LEVEL="WARNING"):
         from reports.management.commands.sale_report import text_report
         from reports.selectors import sale_report
 
-        setup_test_environment()
-        old_name = connection.settings_dict["NAME"]
-        connection.creation.create_test_db(verbosity=0, autoclobber=True)
-        try:
-            concert = run_simulation(fans=options.fans, seats=options.seats, seed=options.seed)
-            figures = sale_report(concert_id=concert.pk)
-        finally:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        shutil.rmtree(data_dir, ignore_errors=True)
+        concert = run_simulation(fans=options.fans, seats=options.seats, seed=options.seed)
+        figures = sale_report(concert_id=concert.pk)
     text = text_report(figures)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "sale-report-sim.txt").write_text(text + "\n")

@@ -18,28 +18,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shutil
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results" / "sizing.md"
 POLL_SECONDS = 10  # room.js: a fan beyond position 1,000 polls every 10 s (2.5 s near the front)
-
-
-def _setup(redis_url: str) -> None:
-    os.environ["REDIS_URL"] = redis_url
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="config.settings.test",  # eager Celery, the fake provider
-        CELERY_TASK_ALWAYS_EAGER="1",
-        PAYMENT_PROVIDER="fake",
-        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        THROTTLE_USER="1000000/min",
-    )
-    import django
-
-    django.setup()
 
 
 def _backend_cpu_seconds(pid: int) -> float:
@@ -145,31 +129,12 @@ def main() -> int:
     parser.add_argument("--purchases", type=int, default=200)
     options = parser.parse_args()
 
-    from config import embedded_redis
+    from bench.throwaway import throwaway_django
 
-    data_dir = Path(tempfile.mkdtemp(prefix="boxoffice-sizing-redis-"))
-    port = embedded_redis.free_port()
-    server = embedded_redis.start_foreground(port, data_dir)
-    try:
-        _setup(f"redis://127.0.0.1:{port}/0")
-        from django.db import connection
-        from django.test.utils import setup_test_environment
-
-        setup_test_environment()
-        old_name = connection.settings_dict["NAME"]
-        connection.creation.create_test_db(verbosity=0, autoclobber=True)
-        try:
-            started = time.perf_counter()
-            figures = _measure(options.polls, options.purchases)
-            report = _report(
-                figures, options.polls, options.purchases, time.perf_counter() - started
-            )
-        finally:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        shutil.rmtree(data_dir, ignore_errors=True)
+    with throwaway_django(name="sizing", THROTTLE_USER="1000000/min"):
+        started = time.perf_counter()
+        figures = _measure(options.polls, options.purchases)
+        report = _report(figures, options.polls, options.purchases, time.perf_counter() - started)
     RESULTS.write_text(report)
     print(report)
     return 0

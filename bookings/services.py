@@ -27,6 +27,7 @@ from django.utils import timezone
 from bookings import errors, selectors
 from bookings.models import Booking, Ticket, ticket_code_candidates
 from bookings.presenters import iso_datetime, ticket_summary
+from concerts import selectors as concert_selectors
 from concerts.errors import CategoryNotFound
 from concerts.models import TicketCategory
 from outbox.services import outbox_enqueue
@@ -129,13 +130,7 @@ def booking_create(
         if Booking.objects.filter(user_id=user.pk, status=Booking.Status.PENDING).exists():
             raise errors.PendingBookingExists()
         held = selectors.fan_tickets_held(user_id=user.pk, concert_id=category.concert_id)
-    fan_limit = settings.MAX_TICKETS_PER_FAN
-    if held + quantity > fan_limit:
-        raise errors.TicketLimitReached(
-            errors.TicketLimitReached.default_message.format(limit=fan_limit),
-            limit=fan_limit,
-            held=held,
-        )
+    concert_selectors.fan_ticket_limit_check(held=held, quantity=quantity)
     # Two requests of the same fan racing past the reads above meet at the partial unique
     # index booking_one_pending_per_user: the second insert waits for the first to commit,
     # then fails, and its transaction (nothing else in it) rolls back.

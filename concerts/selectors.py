@@ -26,7 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from concerts.errors import ConcertNotFound
+from concerts.errors import ConcertNotFound, TicketLimitReached
 from concerts.models import Concert, TicketCategory
 
 # Under this share of seats left, a concert (or category) shows "Few left".
@@ -152,28 +152,8 @@ def concert_stock(*, concert_id: int) -> ConcertStock:
     row = (
         Concert.objects.filter(pk=concert_id)
         .annotate(
-            seats_total=Coalesce(
-                Subquery(
-                    TicketCategory.objects.filter(concert=OuterRef("pk"))
-                    .order_by()
-                    .values("concert")
-                    .annotate(total=Sum("total_seats"))
-                    .values("total"),
-                    output_field=IntegerField(),
-                ),
-                Value(0),
-            ),
-            seats_free=Coalesce(
-                Subquery(
-                    TicketCategory.objects.filter(concert=OuterRef("pk"))
-                    .order_by()
-                    .values("concert")
-                    .annotate(total=Sum("available_seats"))
-                    .values("total"),
-                    output_field=IntegerField(),
-                ),
-                Value(0),
-            ),
+            seats_total=_categories_sum("total_seats"),
+            seats_free=_categories_sum("available_seats"),
             seats_sold=_bookings_sum(
                 "quantity",
                 owner="concert",
@@ -211,6 +191,18 @@ def fan_tickets_held(
     if exclude_booking_id is not None:
         bookings = bookings.exclude(pk=exclude_booking_id)
     return bookings.aggregate(total=Sum("quantity", default=0))["total"]
+
+
+def fan_ticket_limit_check(*, held: int, quantity: int) -> None:
+    """MAX_TICKETS_PER_FAN, the one rule: a fan holding `held` tickets for a concert may take
+    `quantity` more, or TicketLimitReached (with `limit` and `held`). The waiting room asks
+    it for one ticket (a place in line must be able to buy something), bookings and the
+    waiting list for the quantity asked."""
+    limit = settings.MAX_TICKETS_PER_FAN
+    if held + quantity > limit:
+        raise TicketLimitReached(
+            TicketLimitReached.default_message.format(limit=limit), limit=limit, held=held
+        )
 
 
 # --- The sale window -----------------------------------------------------------------------
@@ -347,22 +339,24 @@ def _bookings_sum(field: str, *, owner: str, status: str, output_field) -> Coale
     return Coalesce(Subquery(rows, output_field=output_field), Value(0), output_field=output_field)
 
 
+def _categories_sum(field: str) -> Coalesce:
+    """A concert's categories' sum of `field`, as a subquery (0 with no categories)."""
+    rows = (
+        TicketCategory.objects.filter(concert=OuterRef("pk"))
+        .order_by()
+        .values("concert")
+        .annotate(total=Sum(field))
+        .values("total")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
 def concerts_with_sales_figures(concerts: QuerySet[Concert]) -> QuerySet[Concert]:
     """Annotate seats_sold (confirmed), seats_held (pending), seats_free, seats_capacity,
     revenue (confirmed total_amount) and revenue_currency."""
     money = DecimalField(max_digits=14, decimal_places=2)
     status = _booking_model().Status
     categories = TicketCategory.objects.filter(concert=OuterRef("pk")).order_by()
-    category_sum = {
-        name: Coalesce(
-            Subquery(
-                categories.values("concert").annotate(total=Sum(field)).values("total"),
-                output_field=IntegerField(),
-            ),
-            Value(0),
-        )
-        for name, field in (("seats_free", "available_seats"), ("seats_capacity", "total_seats"))
-    }
     return concerts.annotate(
         seats_sold=_bookings_sum(
             "quantity", owner="concert", status=status.CONFIRMED, output_field=IntegerField()
@@ -376,7 +370,8 @@ def concerts_with_sales_figures(concerts: QuerySet[Concert]) -> QuerySet[Concert
         revenue_currency=Subquery(
             categories.order_by("display_order", "id").values("currency")[:1]
         ),
-        **category_sum,
+        seats_free=_categories_sum("available_seats"),
+        seats_capacity=_categories_sum("total_seats"),
     )
 
 

@@ -21,7 +21,6 @@ from django.db.models import Max
 from django.utils import timezone
 
 from concerts import selectors as concert_selectors
-from concerts.errors import TicketLimitReached
 from concerts.models import Concert
 from outbox.services import outbox_enqueue
 from queueing import challenge as queue_challenge
@@ -93,14 +92,10 @@ def queue_join(*, user_id: int, concert: Concert, challenge: str | None = None) 
         )
     if concert_selectors.concert_is_sold_out(concert):
         raise SoldOut()
-    fan_limit = settings.MAX_TICKETS_PER_FAN
-    held = concert_selectors.fan_tickets_held(user_id=user_id, concert_id=concert.pk)
-    if held >= fan_limit:
-        raise TicketLimitReached(
-            f"You already hold {held} tickets for this concert, the most one fan may have.",
-            limit=fan_limit,
-            held=held,
-        )
+    concert_selectors.fan_ticket_limit_check(
+        held=concert_selectors.fan_tickets_held(user_id=user_id, concert_id=concert.pk),
+        quantity=1,
+    )
     _with_state(
         concert.pk,
         lambda: queue_challenge.challenge_check_join(

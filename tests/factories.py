@@ -157,3 +157,11 @@ class TicketFactory(factory.django.DjangoModelFactory):
 
     booking = factory.SubFactory(BookingFactory, confirmed=True)
     status = Ticket.Status.VALID
+
+
+def make_fans(count: int, prefix: str) -> list:
+    """`count` fans in one INSERT (no password hashing), for the races that need hundreds."""
+    User.objects.bulk_create(
+        [User(email=f"{prefix}{n}@example.com", password="!") for n in range(count)]
+    )
+    return list(User.objects.filter(email__startswith=prefix).order_by("pk"))

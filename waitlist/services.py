@@ -21,6 +21,7 @@ from bookings import errors as booking_errors
 from bookings import selectors as booking_selectors
 from bookings import services as booking_services
 from bookings.models import Booking
+from concerts import selectors as concert_selectors
 from concerts.errors import CategoryNotFound
 from concerts.models import TicketCategory
 from outbox.services import outbox_enqueue
@@ -64,14 +65,10 @@ def waitlist_join(
         raise CategoryNotFound()
     if category.available_seats > 0:
         raise errors.SeatsAvailable()
-    held = booking_selectors.fan_tickets_held(user_id=user.pk, concert_id=category.concert_id)
-    fan_limit = settings.MAX_TICKETS_PER_FAN
-    if held + quantity > fan_limit:
-        raise booking_errors.TicketLimitReached(
-            booking_errors.TicketLimitReached.default_message.format(limit=fan_limit),
-            limit=fan_limit,
-            held=held,
-        )
+    concert_selectors.fan_ticket_limit_check(
+        held=booking_selectors.fan_tickets_held(user_id=user.pk, concert_id=category.concert_id),
+        quantity=quantity,
+    )
     try:
         with transaction.atomic():
             entry = WaitlistEntry.objects.create(

@@ -13,7 +13,6 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
@@ -27,17 +26,9 @@ from payments.providers.fake_provider import FakeProvider
 from queueing import services as queue_services
 from tests.bookings.conftest import CARD_OK, assert_seats_balance, seats_balance
 from tests.concurrency import outcome_codes, returned_values, run_concurrently
-from tests.factories import TicketCategoryFactory, TicketFactory
+from tests.factories import TicketCategoryFactory, TicketFactory, make_fans
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def make_fans(count: int, prefix: str) -> list:
-    user_model = get_user_model()
-    user_model.objects.bulk_create(
-        [user_model(email=f"{prefix}{n}@example.com", password="!") for n in range(count)]
-    )
-    return list(user_model.objects.filter(email__startswith=prefix).order_by("pk"))
 
 
 def admit(fans: list, concert) -> None:

@@ -7,25 +7,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db.models import Sum
 
 from concerts.models import TicketCategory
 from tests.concurrency import outcome_codes, run_concurrently
-from tests.factories import ConcertFactory, TicketCategoryFactory
+from tests.factories import ConcertFactory, TicketCategoryFactory, make_fans
 from tests.waitlist.conftest import assert_seats_balance
 from waitlist import services
 from waitlist.models import WaitlistEntry, WaitlistOffer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def make_fans(count: int, prefix: str) -> list:
-    user_model = get_user_model()
-    user_model.objects.bulk_create(
-        [user_model(email=f"{prefix}{n}@example.com", password="!") for n in range(count)]
-    )
-    return list(user_model.objects.filter(email__startswith=prefix).order_by("pk"))
 
 
 @pytest.fixture
