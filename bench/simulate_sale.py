@@ -337,6 +337,10 @@ def main() -> int:
 
         concert = run_simulation(fans=options.fans, seats=options.seats, seed=options.seed)
         figures = sale_report(concert_id=concert.pk)
+        # Anyone can check the draw: the same command a fan or an auditor runs.
+        from django.core.management import call_command
+
+        call_command("verify_draw", str(concert.pk))
     text = text_report(figures)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "sale-report-sim.txt").write_text(text + "\n")
