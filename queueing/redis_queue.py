@@ -28,6 +28,7 @@ Position is ZRANK: O(log N), never a list scan.
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from functools import cache
 
@@ -187,8 +188,8 @@ return state
 
 # The turnstile. ARGV: now, slot_ms, default_cap, per_minute (0: none), abandon_ms,
 # max_abandoned_scan, eta_window_ms, rate_window_ms, seats_free (-1: stock not limited),
-# seats_in_flux, seats_per_fan, then the ids of fans whose seats are already taken (a
-# pending booking), who need no more reserved for them.
+# seats_in_flux, seats_per_fan, stock_read_ms (when the stock was read), then the ids of
+# fans whose seats are already taken (a pending booking), who need no more reserved.
 # Returns {expired users, admitted users, abandoned users, active_until, line, closed}.
 _ADMIT_LUA = """
 local K_WAITING, K_PRE, K_ACTIVE, K_SEEN, K_ADMITS, K_SEQ, K_META, K_CONTROL =
@@ -207,16 +208,25 @@ redis.call('ZREMRANGEBYSCORE', K_ADMITS, '-inf', now - tonumber(ARGV[7]))
 -- not held yet may still take (per_fan each), must stay above zero for each admission.
 local line, closed = '', 0
 local by_seats, seats_free = nil, nil
+-- A stock read is stale when a newer one was applied already (ticks on several nodes may
+-- run out of order) or a slot ended after a purchase since (that fan's reserve is gone
+-- and their seats are sold, which this read does not show). A stale read admits nobody
+-- and changes neither the line's state nor closes it: the next tick reads again.
+local stock_ms = tonumber(ARGV[12])
+local meta = redis.call('HMGET', K_META, 'line_at', 'released_at')
+local stale = tonumber(meta[1] or '0') > stock_ms or tonumber(meta[2] or '0') > stock_ms
 if stock >= 0 then
   local holders = {}
-  for i = 12, #ARGV do holders[ARGV[i]] = true end
+  for i = 13, #ARGV do holders[ARGV[i]] = true end
   local reserve = 0
   for _, uid in ipairs(redis.call('ZRANGE', K_ACTIVE, 0, -1)) do
     if not holders[uid] then reserve = reserve + per_fan end
   end
   seats_free = stock - reserve
   by_seats = 0
-  if stock <= 0 and in_flux <= 0 then
+  if stale then
+    by_seats = 0
+  elseif stock <= 0 and in_flux <= 0 then
     -- sold out: no seat is free and none is held, so none can come back but by a refund.
     -- The line closes: everyone still waiting is told (status none, line sold_out).
     line = 'sold_out'
@@ -261,7 +271,7 @@ end
 if line == '' and seats_free and seats_free - #admitted * per_fan <= 0 then
   line = 'seats_held'
 end
-redis.call('HSET', K_META, 'line', line)
+if not stale then redis.call('HSET', K_META, 'line', line, 'line_at', stock_ms) end
 return {expired, admitted, abandoned, until_ms, line, closed}
 """
 
@@ -314,6 +324,7 @@ def _scripts() -> dict[str, redis.commands.core.Script]:
         "admit": client.register_script(_ADMIT_LUA),
         "place_prequeue": client.register_script(_PLACE_PREQUEUE_LUA),
         "leave": client.register_script(_LEAVE_LUA),
+        "release": client.register_script(_RELEASE_LUA),
     }
 
 
@@ -379,6 +390,7 @@ class Stock:
     seats_in_flux: int  # neither free nor sold (held by pending bookings or offers)
     seats_per_fan: int  # what one admitted fan may still take, reserved for each
     holders: tuple[int, ...] = ()  # active fans whose seats are already taken
+    read_ms: int = 0  # when it was read: an older read never overrides a newer one
 
 
 @dataclass(frozen=True)
@@ -456,9 +468,15 @@ def admit(
             ETA_WINDOW_MS,
             RATE_WINDOW_MS,
             *(
-                (NULL, 0, 1)
+                (NULL, 0, 1, 0)
                 if stock is None
-                else (stock.seats_free, stock.seats_in_flux, stock.seats_per_fan, *stock.holders)
+                else (
+                    stock.seats_free,
+                    stock.seats_in_flux,
+                    stock.seats_per_fan,
+                    stock.read_ms,
+                    *stock.holders,
+                )
             ),
         ],
         client=_client(client),
@@ -541,9 +559,26 @@ def waiting_count(concert_id: int, *, client=None) -> int:
     return sum(pipe.execute())
 
 
-def release(concert_id: int, user_id: int, *, client=None) -> bool:
-    """End a fan's active slot (a single ZREM is atomic on its own)."""
-    return bool(_client(client).zrem(concert_keys(concert_id).active, user_id))
+# KEYS: active, meta. ARGV: user, now_ms. Ends the slot and notes when a slot last ended
+# (the fan bought: their reserve goes, their seats are sold), so that a tick whose stock
+# was read before it does not admit on that read (see the admit script).
+_RELEASE_LUA = """
+local released = redis.call('ZREM', KEYS[1], ARGV[1])
+if released == 1 then redis.call('HSET', KEYS[2], 'released_at', ARGV[2]) end
+return released
+"""
+
+
+def release(concert_id: int, user_id: int, *, now_ms: int | None = None, client=None) -> bool:
+    """End a fan's active slot after a purchase."""
+    keys = concert_keys(concert_id)
+    return bool(
+        _scripts()["release"](
+            keys=[keys.active, keys.meta],
+            args=[user_id, int(time.time() * 1000) if now_ms is None else now_ms],
+            client=_client(client),
+        )
+    )
 
 
 def active_until_ms(concert_id: int, user_id: int, *, now_ms: int, client=None) -> int | None:

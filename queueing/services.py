@@ -338,6 +338,7 @@ def _stock(concert_id: int) -> redis_queue.Stock | None:
     """The concert's seats for one tick: the holders first, then the counts, so that a hold
     landing in between counts twice (its fan reserved, its seats gone), never zero times.
     None for a concert with no categories yet: there is nothing to count (nor to sell)."""
+    read_ms = int(time.time() * 1000)
     holders = concert_selectors.concert_seat_holders(concert_id=concert_id)
     stock = concert_selectors.concert_stock(concert_id=concert_id)
     if stock.total == 0:
@@ -347,6 +348,7 @@ def _stock(concert_id: int) -> redis_queue.Stock | None:
         seats_in_flux=stock.in_flux,
         seats_per_fan=seats_per_admission(),
         holders=tuple(holders),
+        read_ms=read_ms,
     )
 
 

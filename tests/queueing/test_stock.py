@@ -220,3 +220,48 @@ def test_a_tick_after_the_clock_passes_the_slot_frees_its_reserve(small_sale, fa
     ):
         # Both slots ran out without a hold: their reserve is free again.
         assert services.queue_admit_next(concert_id=concert.pk) == [crowd[2].pk]
+
+
+def test_a_tick_with_an_older_stock_read_does_not_reopen_a_sold_out_line(small_sale, fans):
+    """Ticks on two nodes may apply their stock out of order: the newest read wins."""
+    concert, _category = small_sale
+    crowd = fans(2)
+    _join_all(concert, crowd)
+
+    def tick(read_ms: int, *, free: int, in_flux: int):
+        return redis_queue.admit(
+            concert.pk,
+            now_ms=read_ms,
+            slot_ms=60_000,
+            default_cap=10,
+            per_minute=0,
+            abandon_ms=10**12,
+            stock=redis_queue.Stock(
+                seats_free=free, seats_in_flux=in_flux, seats_per_fan=2, read_ms=read_ms
+            ),
+        )
+
+    now = int(timezone.now().timestamp() * 1000)
+    assert tick(now, free=0, in_flux=0).line == "sold_out"  # the newer read: sold out
+    late = tick(now - 50, free=0, in_flux=2)  # an older read, applied after it
+    assert late.closed == 0
+    state = _state(crowd[0], concert)
+    assert (state.line, state.line_reason) == (LineState.SOLD_OUT, LineReason.SOLD_OUT)
+
+
+def test_a_stock_read_older_than_a_purchase_admits_nobody(small_sale, fans):
+    """A fan bought and their slot ended after the tick read the stock: that read still
+    shows their seats free, and their reserve is gone. The tick admits nobody on it; the
+    next tick reads again."""
+    concert, _category = small_sale
+    buyer, waiting = fans(2)
+    _join_all(concert, [buyer, waiting])
+    now = int(timezone.now().timestamp() * 1000)
+    admit = dict(now_ms=now, slot_ms=60_000, default_cap=10, per_minute=0, abandon_ms=10**12)
+    read = redis_queue.Stock(seats_free=2, seats_in_flux=0, seats_per_fan=2, read_ms=now - 10)
+    assert redis_queue.admit(concert.pk, stock=read, **admit).admitted == [buyer.pk]
+    redis_queue.release(concert.pk, buyer.pk, now_ms=now - 5)  # bought both seats
+
+    assert redis_queue.admit(concert.pk, stock=read, **admit).admitted == []
+    fresh = redis_queue.Stock(seats_free=0, seats_in_flux=0, seats_per_fan=2, read_ms=now)
+    assert redis_queue.admit(concert.pk, stock=fresh, **admit).closed == 1  # sold out
