@@ -87,7 +87,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
     parser.add_argument("--rate", type=int, default=60, help="QUEUE_ADMIT_PER_MINUTE")
     parser.add_argument("--slot", type=int, default=20, help="QUEUE_SLOT_SECONDS")
     parser.add_argument("--hold", type=int, default=6, help="BOOKING_HOLD_SECONDS")
-    parser.add_argument("--storm-seconds", type=int, default=100)
+    parser.add_argument("--storm-seconds", type=int, default=150)
     parser.add_argument("--keep-logs", action="store_true", help="keep the processes' logs")
     args = parser.parse_args(argv)
     return Config(

@@ -69,6 +69,13 @@ class ConcertKeys:
     def rebuilding(self) -> str:
         return self.epoch.removesuffix("epoch") + "rebuilding"
 
+    @property
+    def released(self) -> str:
+        """ZSET user -> when their slot ended after a purchase (the last minute's): a tick
+        whose stock read is older than such an end, for a fan it did not see holding, admits
+        nobody (see the admit script). Not rebuilt: it only matters for a few milliseconds."""
+        return self.epoch.removesuffix("epoch") + "released"
+
     def all(self) -> list[str]:
         return [getattr(self, name) for name in KEY_NAMES]
 
@@ -186,7 +193,7 @@ return state
 """
 )
 
-# The turnstile. ARGV: now, slot_ms, default_cap, per_minute (0: none), abandon_ms,
+# The turnstile. KEYS: the state scripts' keys, then released. ARGV: now, slot_ms, default_cap, per_minute (0: none), abandon_ms,
 # max_abandoned_scan, eta_window_ms, rate_window_ms, seats_free (-1: stock not limited),
 # seats_in_flux, seats_per_fan, stock_read_ms (when the stock was read), then the ids of
 # fans whose seats are already taken (a pending booking), who need no more reserved.
@@ -208,24 +215,32 @@ redis.call('ZREMRANGEBYSCORE', K_ADMITS, '-inf', now - tonumber(ARGV[7]))
 -- not held yet may still take (per_fan each), must stay above zero for each admission.
 local line, closed = '', 0
 local by_seats, seats_free = nil, nil
--- A stock read is stale when a newer one was applied already (ticks on several nodes may
--- run out of order) or a slot ended after a purchase since (that fan's reserve is gone
--- and their seats are sold, which this read does not show). A stale read admits nobody
--- and changes neither the line's state nor closes it: the next tick reads again.
+-- Two ways a stock read (a snapshot) can mislead:
+-- * a newer read was applied already (ticks on several nodes may run out of order): this
+--   one may still admit (the active set, read here, keeps the reserves exact) but must not
+--   change the line's state nor close the line;
+-- * a fan it saw not holding has since held, paid and ended their slot: their reserve is
+--   gone and their seats are sold, which the read does not show. Then it admits nobody;
+--   the next tick reads again. (A fan it saw holding is fine: their seats were counted.)
 local stock_ms = tonumber(ARGV[12])
-local meta = redis.call('HMGET', K_META, 'line_at', 'released_at')
-local stale = tonumber(meta[1] or '0') > stock_ms or tonumber(meta[2] or '0') > stock_ms
+local older = tonumber(redis.call('HGET', K_META, 'line_at') or '0') > stock_ms
+local blind = false
 if stock >= 0 then
   local holders = {}
   for i = 13, #ARGV do holders[ARGV[i]] = true end
+  for _, uid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[10], '(' .. stock_ms, '+inf')) do
+    if not holders[uid] then blind = true end
+  end
   local reserve = 0
   for _, uid in ipairs(redis.call('ZRANGE', K_ACTIVE, 0, -1)) do
     if not holders[uid] then reserve = reserve + per_fan end
   end
   seats_free = stock - reserve
   by_seats = 0
-  if stale then
+  if blind then
     by_seats = 0
+  elseif older then
+    by_seats = math.max(0, math.ceil(seats_free / per_fan))
   elseif stock <= 0 and in_flux <= 0 then
     -- sold out: no seat is free and none is held, so none can come back but by a refund.
     -- The line closes: everyone still waiting is told (status none, line sold_out).
@@ -271,7 +286,7 @@ end
 if line == '' and seats_free and seats_free - #admitted * per_fan <= 0 then
   line = 'seats_held'
 end
-if not stale then redis.call('HSET', K_META, 'line', line, 'line_at', stock_ms) end
+if not (older or blind) then redis.call('HSET', K_META, 'line', line, 'line_at', stock_ms) end
 return {expired, admitted, abandoned, until_ms, line, closed}
 """
 
@@ -457,7 +472,7 @@ def admit(
     given the concert's stock, only while seats are free for the fans admitted.
     Raises RebuildNeeded when the concert's state is missing."""
     row = _scripts()["admit"](
-        keys=concert_keys(concert_id).all(),
+        keys=[*concert_keys(concert_id).all(), concert_keys(concert_id).released],
         args=[
             now_ms,
             slot_ms,
@@ -559,12 +574,15 @@ def waiting_count(concert_id: int, *, client=None) -> int:
     return sum(pipe.execute())
 
 
-# KEYS: active, meta. ARGV: user, now_ms. Ends the slot and notes when a slot last ended
-# (the fan bought: their reserve goes, their seats are sold), so that a tick whose stock
-# was read before it does not admit on that read (see the admit script).
+# KEYS: active, released. ARGV: user, now_ms. Ends the slot and notes when it ended (the
+# fan bought: their reserve goes, their seats are sold), so that a tick whose stock was
+# read before it, and did not see this fan holding, does not admit on that read.
 _RELEASE_LUA = """
 local released = redis.call('ZREM', KEYS[1], ARGV[1])
-if released == 1 then redis.call('HSET', KEYS[2], 'released_at', ARGV[2]) end
+if released == 1 then
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[2]) - 60000)
+end
 return released
 """
 
@@ -574,7 +592,7 @@ def release(concert_id: int, user_id: int, *, now_ms: int | None = None, client=
     keys = concert_keys(concert_id)
     return bool(
         _scripts()["release"](
-            keys=[keys.active, keys.meta],
+            keys=[keys.active, keys.released],
             args=[user_id, int(time.time() * 1000) if now_ms is None else now_ms],
             client=_client(client),
         )
@@ -729,7 +747,8 @@ def is_empty(concert_id: int, *, client=None) -> bool:
 
 def clear(concert_id: int, *, client=None) -> None:
     """Delete a concert's queue data (staff controls included)."""
-    _client(client).delete(*concert_keys(concert_id).all())
+    keys = concert_keys(concert_id)
+    _client(client).delete(*keys.all(), keys.released)
 
 
 def is_built(concert_id: int, *, client=None) -> bool:
