@@ -68,9 +68,12 @@ class StackConfig:
             "QUEUE_PROMOTION_INTERVAL_SECONDS": "1",
             "QUEUE_MAX_ACTIVE_USERS": str(self.queue_max_active),
             "QUEUE_SLOT_SECONDS": str(self.queue_slot_seconds),
-            # The rush's fans ask for 1 to 4 tickets: each admitted fan who has not held yet
-            # reserves 4 of the seats left (admission follows stock).
-            "QUEUE_SEATS_PER_ADMISSION": "4",
+            # Admission follows stock: each admitted fan who has not held yet reserves 1 of
+            # the seats left (at least one for everyone let in; the rush's fans ask for 1 to
+            # 4 and take fewer when fewer are left). Their most (4) stalls the tail: fans
+            # admitted who are slow to choose keep their reserve for a whole slot
+            # (docs/fair-sale.md has the measured trade).
+            "QUEUE_SEATS_PER_ADMISSION": "1",
             "BOOKING_HOLD_SECONDS": str(self.booking_hold_seconds),
             "BOOKING_EXPIRY_INTERVAL_SECONDS": "2",
             "LOG_LEVEL": "WARNING",

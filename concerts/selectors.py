@@ -169,13 +169,21 @@ def concert_stock(*, concert_id: int) -> ConcertStock:
     return ConcertStock(total=int(row[0]), free=int(row[1]), sold=int(row[2]))
 
 
-def concert_seat_holders(*, concert_id: int) -> list[int]:
-    """Fans whose pending booking for the concert has taken its seats already."""
+def concert_seat_holders(*, concert_id: int, among: list[int]) -> list[int]:
+    """Of the fans `among`, those whose seats for the concert are taken already: a pending
+    booking (held) or a confirmed one (sold; their slot ends a moment later)."""
+    if not among:
+        return []
     status = _booking_model().Status
     return list(
         _booking_model()
-        .objects.filter(concert_id=concert_id, status=status.PENDING)
+        .objects.filter(
+            concert_id=concert_id,
+            user_id__in=among,
+            status__in=[status.PENDING, status.CONFIRMED],
+        )
         .values_list("user_id", flat=True)
+        .distinct()
     )
 
 

@@ -565,6 +565,11 @@ def leave(concert_id: int, user_id: int, *, client=None) -> tuple[bool, bool]:
     return bool(was_waiting), bool(was_active)
 
 
+def active_members(concert_id: int, *, client=None) -> list[int]:
+    """The fans holding a slot (expired ones too, until the next tick removes them)."""
+    return [int(uid) for uid in _client(client).zrange(concert_keys(concert_id).active, 0, -1)]
+
+
 def waiting_count(concert_id: int, *, client=None) -> int:
     """Fans in the line and the pre-queue (one pipelined round trip)."""
     keys = concert_keys(concert_id)

@@ -335,11 +335,14 @@ def seats_per_admission() -> int:
 
 
 def _stock(concert_id: int) -> redis_queue.Stock | None:
-    """The concert's seats for one tick: the holders first, then the counts, so that a hold
-    landing in between counts twice (its fan reserved, its seats gone), never zero times.
-    None for a concert with no categories yet: there is nothing to count (nor to sell)."""
+    """The concert's seats for one tick: which admitted fans hold (or bought) seats first,
+    then the counts, so that a hold landing in between counts twice (its fan reserved, its
+    seats gone), never zero times. None for a concert with no categories yet: there is
+    nothing to count (nor to sell)."""
     read_ms = int(time.time() * 1000)
-    holders = concert_selectors.concert_seat_holders(concert_id=concert_id)
+    holders = concert_selectors.concert_seat_holders(
+        concert_id=concert_id, among=redis_queue.active_members(concert_id)
+    )
     stock = concert_selectors.concert_stock(concert_id=concert_id)
     if stock.total == 0:
         return None
