@@ -273,7 +273,7 @@ async def book_and_pay(api: Api, token: str, plan: RushPlan, log: FanLog, rng) -
         quantity = 1
     concert = {"concert_id": plan.concert_id}
     if booking is None:
-        log.outcome = "sold_out"
+        log.outcome = "admitted, nothing left"  # every category and quantity refused
         await api.call("leave", "POST", "/api/v1/queue/leave", token, concert)
         return
     roll = rng.random()
