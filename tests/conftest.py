@@ -32,6 +32,16 @@ def _clean_redis():
 
 
 @pytest.fixture
+def fast_fans(settings):
+    """For tests that make many fans and pay: accounts need no strong password hashes
+    (Argon2 would dominate the run), and the fake provider needs an explicit yes with
+    DEBUG off (pytest-django's default)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PAYMENT_PROVIDER = "fake"
+    settings.PAYMENT_PROVIDER_FAKE_ALLOWED = True
+
+
+@pytest.fixture
 def redis_client():
     return get_redis()
 

@@ -19,12 +19,8 @@ CARD_DECLINED = "4000000000000002"
 
 
 @pytest.fixture(autouse=True)
-def _fake_payments(settings):
-    """pytest-django runs with DEBUG off, where the fake provider needs an explicit yes."""
-    settings.PAYMENT_PROVIDER = "fake"
-    settings.PAYMENT_PROVIDER_FAKE_ALLOWED = True
-    # Fans here need accounts, not strong password hashes: Argon2 would dominate the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _fake_payments(fast_fans):
+    """The fake provider and fast password hashing (tests/conftest.py fast_fans)."""
 
 
 @pytest.fixture

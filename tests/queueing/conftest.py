@@ -37,9 +37,8 @@ def admit_all(settings):
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Many fans per test: Argon2 would make the suite crawl.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _fast_password_hashing(fast_fans):
+    """Many fans per test (tests/conftest.py fast_fans)."""
 
 
 @pytest.fixture

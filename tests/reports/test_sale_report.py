@@ -19,9 +19,8 @@ from tests.factories import BookingFactory, ConcertFactory, TicketCategoryFactor
 
 
 @pytest.fixture
-def sale(db, settings):
+def sale(db, settings, fast_fans):
     """A small sale that sold out: 6 seats, 3 buyers of 2, an expired hold, a refund."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.QUEUE_ABANDON_SECONDS = 3600
     concert = ConcertFactory(name="Report Night", timezone="Asia/Tokyo")
     category = TicketCategoryFactory(

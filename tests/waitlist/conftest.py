@@ -13,10 +13,8 @@ from waitlist.models import WaitlistEntry, WaitlistOffer
 
 
 @pytest.fixture(autouse=True)
-def _fast_fans(settings):
-    settings.PAYMENT_PROVIDER = "fake"
-    settings.PAYMENT_PROVIDER_FAKE_ALLOWED = True
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _fast_fans(fast_fans):
+    """The fake provider and fast password hashing (tests/conftest.py fast_fans)."""
 
 
 @pytest.fixture

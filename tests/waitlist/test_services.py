@@ -268,7 +268,7 @@ def test_the_summary_counts_entries_and_offers(category, holders, on_list, fans,
     }
 
 
-def test_offers_wait_while_fans_are_in_the_line(db, settings):
+def test_offers_wait_while_fans_are_in_the_line(db):
     """Seats that come back go to the line first (in line order); the list gets them once
     the line is empty or closed as sold out."""
     from bookings import services as booking_services
@@ -282,7 +282,6 @@ def test_offers_wait_while_fans_are_in_the_line(db, settings):
     )
     from waitlist import services as waitlist_services
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     concert = ConcertFactory()
     category = TicketCategoryFactory(concert=concert, total_seats=2)
     redis_queue.clear(concert.pk)
